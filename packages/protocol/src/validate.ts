@@ -1,0 +1,183 @@
+import { ErrorCode, ErrorName, type WireError } from './errors.js';
+import { limits, PROTOCOL_VERSION, SIGNAL_TYPE_PATTERN } from './limits.js';
+import { MODERATION_ACTIONS, type ClientMessage } from './messages.js';
+
+/** Outcome of validating one inbound frame. */
+export type ParseResult =
+  | { ok: true; message: ClientMessage }
+  | { ok: false; error: WireError; id?: number };
+
+const bad = (message: string, id?: number): ParseResult => ({
+  ok: false,
+  id,
+  error: { name: ErrorName.BadRequest, code: ErrorCode.BadRequest, message },
+});
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isId = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) > 0;
+const optString = (o: Obj, k: string): boolean => o[k] === undefined || typeof o[k] === 'string';
+
+/** UTF-8 byte length without allocating a buffer. */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/**
+ * Parse and validate one client frame. Unknown fields are ignored; wrong types,
+ * unknown message types and a wrong protocol version are rejected with a
+ * `OT_BAD_REQUEST` error naming the problem. Semantic checks (signal sizes,
+ * names, permissions) happen in the domain, which has the reference's codes.
+ */
+export function parseClientMessage(text: string): ParseResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return bad('Malformed JSON');
+  }
+  if (!isObj(raw)) return bad('A message must be a JSON object');
+  const id = isId(raw.id) ? raw.id : undefined;
+  if (raw.v !== PROTOCOL_VERSION) return bad(`Unsupported protocol version ${JSON.stringify(raw.v)}; expected ${PROTOCOL_VERSION}`, id);
+  if (typeof raw.type !== 'string') return bad('Missing message type', id);
+  const t = raw.type;
+  if (t === 'ack') {
+    if (!Number.isSafeInteger(raw.seq) || (raw.seq as number) < 0) return bad('ack.seq must be a non-negative integer');
+    return { ok: true, message: { v: 1, type: 'ack', seq: raw.seq as number } };
+  }
+  if (t === 'ping') {
+    if (raw.ack !== undefined && (!Number.isSafeInteger(raw.ack) || (raw.ack as number) < 0)) return bad('ping.ack must be a non-negative integer');
+    return { ok: true, message: { v: 1, type: 'ping', ack: raw.ack as number | undefined } };
+  }
+  if (id === undefined) return bad(`${t}: id must be a positive integer`);
+  switch (t) {
+    case 'connect': {
+      if (typeof raw.sessionId !== 'string') return bad('connect.sessionId must be a string', id);
+      if (typeof raw.token !== 'string') return bad('connect.token must be a string', id);
+      for (const k of ['apiKey', 'passcode', 'userName', 'sdk']) if (!optString(raw, k)) return bad(`connect.${k} must be a string`, id);
+      if (raw.idleTimeoutMins !== undefined && (typeof raw.idleTimeoutMins !== 'number' || !Number.isFinite(raw.idleTimeoutMins)))
+        return bad('connect.idleTimeoutMins must be a number', id);
+      return {
+        ok: true,
+        message: {
+          v: 1,
+          type: 'connect',
+          id,
+          sessionId: raw.sessionId,
+          token: raw.token,
+          apiKey: raw.apiKey as string | undefined,
+          passcode: raw.passcode as string | undefined,
+          userName: raw.userName as string | undefined,
+          idleTimeoutMins: raw.idleTimeoutMins as number | undefined,
+          sdk: raw.sdk as string | undefined,
+        },
+      };
+    }
+    case 'resume': {
+      if (typeof raw.connectionId !== 'string' || typeof raw.resumeToken !== 'string')
+        return bad('resume needs connectionId and resumeToken strings', id);
+      if (!Number.isSafeInteger(raw.lastSeq) || (raw.lastSeq as number) < 0) return bad('resume.lastSeq must be a non-negative integer', id);
+      return {
+        ok: true,
+        message: { v: 1, type: 'resume', id, connectionId: raw.connectionId, resumeToken: raw.resumeToken, lastSeq: raw.lastSeq as number },
+      };
+    }
+    case 'signal': {
+      for (const k of ['to', 'signalType', 'data']) if (!optString(raw, k)) return bad(`signal.${k} must be a string`, id);
+      return {
+        ok: true,
+        message: {
+          v: 1,
+          type: 'signal',
+          id,
+          to: raw.to as string | undefined,
+          signalType: raw.signalType as string | undefined,
+          data: raw.data as string | undefined,
+        },
+      };
+    }
+    case 'forceDisconnect': {
+      if (typeof raw.connectionId !== 'string') return bad('forceDisconnect.connectionId must be a string', id);
+      return { ok: true, message: { v: 1, type: 'forceDisconnect', id, connectionId: raw.connectionId } };
+    }
+    case 'moderate': {
+      if (typeof raw.action !== 'string' || !(MODERATION_ACTIONS as readonly string[]).includes(raw.action))
+        return bad(`moderate.action must be one of ${MODERATION_ACTIONS.join(', ')}`, id);
+      if (!optString(raw, 'target') || !optString(raw, 'userName')) return bad('moderate.target and userName must be strings', id);
+      return {
+        ok: true,
+        message: {
+          v: 1,
+          type: 'moderate',
+          id,
+          action: raw.action as (typeof MODERATION_ACTIONS)[number],
+          target: raw.target as string | undefined,
+          userName: raw.userName as string | undefined,
+        },
+      };
+    }
+    case 'leave': {
+      if (raw.end !== undefined && typeof raw.end !== 'boolean') return bad('leave.end must be a boolean', id);
+      return { ok: true, message: { v: 1, type: 'leave', id, end: raw.end as boolean | undefined } };
+    }
+    default:
+      return bad(`Unknown message type ${JSON.stringify(t).slice(0, 64)}`, id);
+  }
+}
+
+/** Session names: 1..150 characters; returns the canonical (lower-case) form or an error message. */
+export function normalizeSessionName(name: unknown): { ok: true; value: string } | { ok: false; message: string } {
+  if (typeof name !== 'string' || name.length === 0) return { ok: false, message: 'Session name must be a non-empty string' };
+  if ([...name].length > limits.sessionNameMaxLength)
+    return { ok: false, message: `Session name exceeds ${limits.sessionNameMaxLength} characters` };
+  return { ok: true, value: name.toLowerCase() };
+}
+
+/** Display names: truncated to 200 characters without error; empty becomes "null" as in the sessions guide. */
+export function normalizeUserName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0) return 'null';
+  const chars = [...name];
+  return chars.length > limits.userNameMaxLength ? chars.slice(0, limits.userNameMaxLength).join('') : name;
+}
+
+/** Passcodes: at most 10 printable ASCII characters. */
+export function validatePasscode(p: unknown): string | null {
+  if (typeof p !== 'string') return 'Passcode must be a string';
+  if (p.length > limits.passcodeMaxLength) return `Passcode exceeds ${limits.passcodeMaxLength} characters`;
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    if (c < 32 || c > 126) return 'Passcode must contain printable ASCII characters only';
+  }
+  return null;
+}
+
+/** Signal checks with the reference's codes: 400 invalid, 413 too large. Returns null when valid. */
+export function validateSignal(type: unknown, data: unknown): WireError | null {
+  if (type !== undefined && typeof type !== 'string')
+    return { name: ErrorName.InvalidParameter, code: ErrorCode.SignalInvalid, message: 'Signal type must be a string' };
+  if (data !== undefined && typeof data !== 'string')
+    return { name: ErrorName.InvalidParameter, code: ErrorCode.SignalInvalid, message: 'Signal data must be a string' };
+  if (type !== undefined && type.length > limits.signalTypeMaxLength)
+    return { name: ErrorName.TooLarge, code: ErrorCode.SignalTooLarge, message: `Signal type exceeds ${limits.signalTypeMaxLength} characters` };
+  if (type !== undefined && !SIGNAL_TYPE_PATTERN.test(type))
+    return { name: ErrorName.InvalidParameter, code: ErrorCode.SignalInvalid, message: 'Signal type may contain only A-Z, a-z, 0-9, -, _ and ~' };
+  if (data !== undefined && utf8Length(data) > limits.signalDataMaxBytes)
+    return { name: ErrorName.TooLarge, code: ErrorCode.SignalTooLarge, message: `Signal data exceeds ${limits.signalDataMaxBytes} bytes` };
+  return null;
+}
+
+/** Idle timeout minutes: a positive number up to one week. */
+export function validateIdleTimeoutMins(m: unknown): string | null {
+  if (typeof m !== 'number' || !Number.isFinite(m) || m <= 0 || m > 7 * 24 * 60) return 'idleTimeoutMins must be a number in (0, 10080]';
+  return null;
+}
