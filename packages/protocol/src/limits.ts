@@ -39,3 +39,9 @@ export const limits = {
 
 /** Signal type alphabet from the reference. */
 export const SIGNAL_TYPE_PATTERN = /^[A-Za-z0-9\-_~]*$/;
+
+/** WebSocket signaling endpoint path on the server; SDKs derive `ws(s)://host/v1/ws` from an http(s) server URL. */
+export const SIGNALING_PATH = '/v1/ws';
+
+/** Default port of `convene start`. */
+export const DEFAULT_PORT = 7880;
