@@ -6,3 +6,4 @@ export * from './validate.js';
 export * from './token.js';
 export * from './rest.js';
 export { TypedEmitter, type EventMap } from './TypedEmitter.js';
+export * from './media.js';
