@@ -7,6 +7,7 @@ const src = (p: string): string => fileURLToPath(new URL(`./packages/${p}/src/in
 export default defineConfig({
   resolve: {
     alias: {
+      '@convene/client/node': fileURLToPath(new URL('./packages/client/src/media/node/index.ts', import.meta.url)),
       '@convene/protocol': src('protocol'),
       '@convene/client': src('client'),
       '@convene/server-sdk': src('server-sdk'),
