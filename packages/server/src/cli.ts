@@ -1,0 +1,202 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DEFAULT_PORT, ROLES, type Role } from '@convene/protocol';
+import { signHs256 } from './service/jwt.js';
+import { SERVER_VERSION, startServer } from './service/startServer.js';
+import type { LogLevel } from './util/log.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values = Record<string, string | boolean | undefined>;
+
+/** One subcommand: its options (node:util parseArgs format), usage text and action. Add new commands to COMMANDS. */
+interface Command {
+  summary: string;
+  usage: string;
+  options: Options;
+  run(values: Values, io: CliIo): Promise<number>;
+}
+
+/** Where the CLI writes; injectable for tests. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+const start: Command = {
+  summary: 'Start a Convene server',
+  usage: `Usage: convene start [options]
+
+Start a Convene server (in-memory state). Without an API key and secret it runs
+in dev mode and prints generated ones.
+
+Options:
+  --port <n>          Port to listen on (env PORT, default ${DEFAULT_PORT})
+  --host <addr>       Address to listen on (default: all, IPv4 and IPv6)
+  --api-key <key>     API key (env CONVENE_API_KEY)
+  --api-secret <s>    API secret (env CONVENE_API_SECRET)
+  --production        Require an API key and secret (also NODE_ENV=production)
+  --log-level <lvl>   ${LOG_LEVELS.join(', ')} (env LOG_LEVEL, default info)
+  -h, --help          Show this help
+`,
+  options: {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'api-key': { type: 'string' },
+    'api-secret': { type: 'string' },
+    production: { type: 'boolean' },
+    'log-level': { type: 'string' },
+  },
+  async run(v, io) {
+    const portText = (v.port as string | undefined) ?? io.env.PORT ?? String(DEFAULT_PORT);
+    const port = Number(portText);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      io.err(`convene start: invalid port ${JSON.stringify(portText)}\n`);
+      return 2;
+    }
+    const logLevel = ((v['log-level'] as string | undefined) ?? io.env.LOG_LEVEL ?? 'info') as LogLevel;
+    if (!LOG_LEVELS.includes(logLevel)) {
+      io.err(`convene start: --log-level must be one of ${LOG_LEVELS.join(', ')}\n`);
+      return 2;
+    }
+    const apiKey = (v['api-key'] as string | undefined) ?? io.env.CONVENE_API_KEY;
+    const apiSecret = (v['api-secret'] as string | undefined) ?? io.env.CONVENE_API_SECRET;
+    const production = v.production === true || io.env.NODE_ENV === 'production';
+    let server;
+    try {
+      server = await startServer({ port, host: v.host as string | undefined, apiKey, apiSecret, production, logLevel, redisUrl: io.env.REDIS_URL });
+    } catch (err) {
+      io.err(`convene start: ${(err as Error).message}\n`);
+      return 1;
+    }
+    const shown = v.host === undefined ? `http://localhost:${server.port}` : server.url;
+    io.out(
+      `Convene ${SERVER_VERSION} listening on ${shown}${server.devMode ? ' (dev mode)' : ''}\n` +
+        `API key: ${server.apiKey}\n` +
+        `API secret: ${server.apiSecret}\n`,
+    );
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    await server.close();
+    return 0;
+  },
+};
+
+const token: Command = {
+  summary: 'Print a client token for a session',
+  usage: `Usage: convene token --session <name> [options]
+
+Print an HS256 access token for joining a session.
+
+Options:
+  --session <name>    Session name (required)
+  --role <role>       ${ROLES.join(' | ')} (default publisher)
+  --user-name <name>  Default display name
+  --user-identity <s> User identity
+  --data <s>          Connection data
+  --ttl <seconds>     Lifetime (default 86400)
+  --api-key <key>     API key (env CONVENE_API_KEY; required)
+  --api-secret <s>    API secret (env CONVENE_API_SECRET; required)
+  -h, --help          Show this help
+`,
+  options: {
+    session: { type: 'string' },
+    role: { type: 'string' },
+    'user-name': { type: 'string' },
+    'user-identity': { type: 'string' },
+    data: { type: 'string' },
+    ttl: { type: 'string' },
+    'api-key': { type: 'string' },
+    'api-secret': { type: 'string' },
+  },
+  async run(v, io) {
+    const apiKey = (v['api-key'] as string | undefined) ?? io.env.CONVENE_API_KEY;
+    const apiSecret = (v['api-secret'] as string | undefined) ?? io.env.CONVENE_API_SECRET;
+    const session = v.session as string | undefined;
+    const role = ((v.role as string | undefined) ?? 'publisher') as Role;
+    const ttl = Number((v.ttl as string | undefined) ?? 86_400);
+    const problems: string[] = [];
+    if (!session) problems.push('--session is required');
+    if (!apiKey || !apiSecret) problems.push('--api-key and --api-secret (or CONVENE_API_KEY/CONVENE_API_SECRET) are required');
+    if (!ROLES.includes(role)) problems.push(`--role must be one of ${ROLES.join(', ')}`);
+    if (!Number.isInteger(ttl) || ttl <= 0) problems.push('--ttl must be a positive number of seconds');
+    if (problems.length > 0) {
+      io.err(problems.map((p) => `convene token: ${p}\n`).join('') + '\n' + this.usage);
+      return 2;
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const claims: Record<string, unknown> = { iss: apiKey, tpc: session, role, iat: now, exp: now + ttl };
+    if (v['user-name'] !== undefined) claims.user_name = v['user-name'];
+    if (v['user-identity'] !== undefined) claims.user_identity = v['user-identity'];
+    if (v.data !== undefined) claims.data = v.data;
+    io.out(signHs256(claims, apiSecret as string) + '\n');
+    return 0;
+  },
+};
+
+/** Subcommands. Later: loadtest, doctor. */
+const COMMANDS: Record<string, Command> = { start, token };
+
+function mainUsage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return `Usage: convene <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  .join('\n')}
+
+Run 'convene <command> --help' for a command's options.
+Options:
+  -h, --help      Show this help
+  -v, --version   Print the version
+`;
+}
+
+/** Run the CLI; resolves with the exit code. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.err : io.out)(mainUsage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.out(SERVER_VERSION + '\n');
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    io.err(`convene: unknown command ${JSON.stringify(name)}\n\n${mainUsage()}`);
+    return 2;
+  }
+  let values: Values;
+  try {
+    ({ values } = parseArgs({ args: rest, options: { ...cmd.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+  } catch (err) {
+    io.err(`convene ${name}: ${(err as Error).message}\n\n${cmd.usage}`);
+    return 2;
+  }
+  if (values.help) {
+    io.out(cmd.usage);
+    return 0;
+  }
+  return cmd.run(values, io);
+}
+
+/** Entry point of bin/convene.js. */
+export async function run(): Promise<void> {
+  const code = await main(process.argv.slice(2), {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    env: process.env,
+  });
+  process.exitCode = code;
+}

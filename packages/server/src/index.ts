@@ -1,0 +1,10 @@
+/**
+ * @convene/server: the Convene signaling and media server.
+ *
+ * @example
+ * import { startServer } from '@convene/server';
+ * const server = await startServer({ port: 0, apiKey: 'key', apiSecret: 'secret', logLevel: 'silent' });
+ * await server.close();
+ */
+export { startServer, SERVER_VERSION, type ServerOptions, type ConveneServer } from './service/startServer.js';
+export type { LogLevel } from './util/log.js';

@@ -1,0 +1,222 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { limits, SIGNALING_PATH } from '@convene/protocol';
+import { createBackends, type Backends } from '../routing/createBackends.js';
+import { SessionManager } from '../rtc/SessionManager.js';
+import { createRootLogger, moduleLogger, type LogLevel, type Logger } from '../util/log.js';
+import { landingPage } from './landing.js';
+import { createMetrics } from './metrics.js';
+import { handleRest } from './rest.js';
+import { SignalingServer } from './SignalingServer.js';
+
+/** Version reported in `hello` and on the landing page. */
+export const SERVER_VERSION = '0.1.0';
+
+/** Options of startServer. Every field is optional. */
+export interface ServerOptions {
+  /** TCP port; 0 picks a free one. Default 7880. */
+  port?: number;
+  /** Address to listen on. Default: dual-stack `::` (falls back to 0.0.0.0 without IPv6). */
+  host?: string;
+  /** API key and secret. Without them the server runs in dev mode and generates both. */
+  apiKey?: string;
+  apiSecret?: string;
+  /** pino level or 'silent'. Default 'info'. */
+  logLevel?: LogLevel;
+  /** Use this logger instead of creating one (logLevel is then ignored). */
+  logger?: Logger;
+  /** Production mode: API key and secret are required. */
+  production?: boolean;
+  /** How long a vanished connection keeps its place, ms. Default limits.resumeWindowMs. */
+  resumeWindowMs?: number;
+  /** Heartbeat interval told to clients, ms. */
+  heartbeatIntervalMs?: number;
+  /** Heartbeat timeout told to clients; the server drops a socket silent for twice this, ms. */
+  heartbeatTimeoutMs?: number;
+  /** A socket must complete connect within this, ms. */
+  authTimeoutMs?: number;
+  /** Server-wide idle timeout (host alone), minutes. Default 40. */
+  sessionIdleTimeoutMins?: number;
+  /** Per-connection request rate limit (token bucket). */
+  rateLimit?: { burst: number; perSecond: number };
+  /** Replay buffer bounds per connection; a connection exceeding them is dropped. */
+  replayBuffer?: { maxFrames?: number; maxBytes?: number };
+  /** Connection-event coalescing threshold and interval. */
+  coalesceConnectionEventsAt?: number;
+  coalesceIntervalMs?: number;
+  /** Redis URL for cluster state (not available yet). */
+  redisUrl?: string;
+}
+
+/** A running server. */
+export interface ConveneServer {
+  /** `http://127.0.0.1:<port>` (no trailing slash). */
+  readonly url: string;
+  readonly port: number;
+  readonly apiKey: string;
+  readonly apiSecret: string;
+  /** Whether the key and secret were generated (dev mode). */
+  readonly devMode: boolean;
+  /** Stop accepting, close every socket and timer. */
+  close(): Promise<void>;
+}
+
+const CREDENTIAL = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Start a Convene server.
+ *
+ * @example
+ * const server = await startServer({ port: 0, apiKey: 'key', apiSecret: 'secret', logLevel: 'silent' });
+ * console.log(server.url); // http://127.0.0.1:54321
+ * await server.close();
+ */
+export async function startServer(options: ServerOptions = {}): Promise<ConveneServer> {
+  const root = options.logger ?? createRootLogger(options.logLevel ?? 'info');
+  const log = moduleLogger(root, 'service.server');
+  const production = options.production ?? false;
+  if ((options.apiKey === undefined) !== (options.apiSecret === undefined)) throw new TypeError('Give both apiKey and apiSecret, or neither');
+  if (production && options.apiKey === undefined) throw new TypeError('Production mode needs an API key and secret');
+  const devMode = options.apiKey === undefined;
+  const apiKey = options.apiKey ?? 'dev_' + randomBytes(9).toString('base64url');
+  const apiSecret = options.apiSecret ?? randomBytes(24).toString('base64url');
+  if (!CREDENTIAL.test(apiKey)) throw new TypeError('apiKey must be non-empty and use only A-Z, a-z, 0-9, _ and -');
+  if (apiSecret.length === 0) throw new TypeError('apiSecret must not be empty');
+  if (production && apiSecret.length < 16) throw new TypeError('Production mode needs an API secret of at least 16 characters');
+  const secretFor = (key: string): string | undefined => (key === apiKey ? apiSecret : undefined);
+
+  const resumeWindowMs = options.resumeWindowMs ?? limits.resumeWindowMs;
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? limits.heartbeatIntervalMs;
+  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? limits.heartbeatTimeoutMs;
+  const positive = (name: string, v: number): void => {
+    if (!Number.isFinite(v) || v <= 0) throw new TypeError(`${name} must be a positive number`);
+  };
+  positive('resumeWindowMs', resumeWindowMs);
+  positive('heartbeatIntervalMs', heartbeatIntervalMs);
+  positive('heartbeatTimeoutMs', heartbeatTimeoutMs);
+  const idleMins = options.sessionIdleTimeoutMins ?? limits.defaultIdleTimeoutMins;
+  positive('sessionIdleTimeoutMins', idleMins);
+
+  const backends: Backends = createBackends({ redisUrl: options.redisUrl });
+  if (backends.warning) log.warn(backends.warning);
+  const manager = new SessionManager({
+    store: backends.store,
+    router: backends.router,
+    log: root,
+    resumeWindowMs,
+    defaultIdleTimeoutMins: idleMins,
+    replayLimits: { maxFrames: options.replayBuffer?.maxFrames ?? 20_000, maxBytes: options.replayBuffer?.maxBytes ?? 8 * 1024 * 1024 },
+    coalesceAt: options.coalesceConnectionEventsAt ?? limits.coalesceConnectionEventsAt,
+    coalesceIntervalMs: options.coalesceIntervalMs ?? limits.coalesceIntervalMs,
+  });
+  let signaling: SignalingServer | null = null;
+  const metrics = createMetrics({
+    sessions: () => manager.sessionCount,
+    connections: () => manager.connectionCount,
+    sockets: () => signaling?.socketCount ?? 0,
+  });
+  signaling = new SignalingServer({
+    manager,
+    log: root,
+    secretFor,
+    serverVersion: SERVER_VERSION,
+    heartbeatIntervalMs,
+    heartbeatTimeoutMs,
+    resumeWindowMs,
+    authTimeoutMs: options.authTimeoutMs ?? limits.authTimeoutMs,
+    rateLimit: options.rateLimit ?? { burst: limits.rateLimitBurst, perSecond: limits.rateLimitPerSecond },
+    onInbound: () => metrics.inboundMessages.inc(),
+  });
+  const sig = signaling;
+  const restCtx = { manager, log: moduleLogger(root, 'service.rest'), apiKey, apiSecret, secretFor };
+  const landing = landingPage(SERVER_VERSION);
+
+  const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? '/').split('?')[0] as string;
+    if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(landing) });
+      res.end(req.method === 'HEAD' ? undefined : landing);
+    } else if (path === '/healthz') {
+      const body = JSON.stringify({ status: 'ok', sessions: manager.sessionCount, connections: manager.connectionCount });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    } else if (path === '/metrics' && req.method === 'GET') {
+      const text = await metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
+    } else if (!(await handleRest(req, res, path, restCtx))) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { name: 'OT_NOT_FOUND', code: 404, message: 'Not found' } }));
+    }
+  };
+
+  const http: Server = createServer((req, res) => {
+    onRequest(req, res).catch((err: unknown) => {
+      log.error({ err }, 'HTTP request failed');
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
+  });
+  http.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== SIGNALING_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    sig.handleUpgrade(req, socket, head);
+  });
+  http.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  const port = await listen(http, options.port ?? 7880, options.host);
+  const host = options.host;
+  const urlHost =
+    host === undefined || host === '::' || host === '0.0.0.0' || host === 'localhost' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const url = `http://${urlHost}:${port}`;
+  log.info({ url, devMode, backends: backends.kind }, 'listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    apiKey,
+    apiSecret,
+    devMode,
+    close(): Promise<void> {
+      closing ??= (async () => {
+        const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+        await sig.close();
+        await manager.close();
+        http.closeAllConnections();
+        await httpClosed;
+        await backends.store.close();
+        await backends.router.close();
+        log.info('closed');
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Listen dual-stack on `::` (both ::1 and 127.0.0.1 answer), falling back to 0.0.0.0 without IPv6. */
+function listen(server: Server, port: number, host: string | undefined): Promise<number> {
+  const attempt = (h: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const onError = (err: Error): void => {
+        server.off('listening', onListening);
+        reject(err);
+      };
+      const onListening = (): void => {
+        server.off('error', onError);
+        resolve((server.address() as AddressInfo).port);
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      server.listen({ port, host: h, ipv6Only: false });
+    });
+  if (host !== undefined) return attempt(host);
+  return attempt('::').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL' || err.code === 'EINVAL') return attempt('0.0.0.0');
+    throw err;
+  });
+}
