@@ -20,6 +20,16 @@ describe('HS256 JWT', () => {
     expect(verifyHs256(t.slice(0, -4), secretFor)).toMatchObject({ ok: false, message: 'Token signature is invalid' });
   });
 
+  it('rejects a non-canonical signature that differs only in unused trailing bits', () => {
+    const t = signHs256({ iss: 'key', tpc: 's', exp: 1 }, 'secret');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(t.at(-1) as string);
+    // 32 signature bytes use 43 base64url characters; the last carries 2 unused bits.
+    const twin = t.slice(0, -1) + alphabet[last ^ 1];
+    expect(Buffer.from(twin.split('.')[2] as string, 'base64url')).toEqual(Buffer.from(t.split('.')[2] as string, 'base64url'));
+    expect(verifyHs256(twin, secretFor)).toMatchObject({ ok: false, message: 'Token signature is invalid' });
+  });
+
   it('rejects tokens without an issuer', () => {
     expect(verifyHs256(signHs256({ tpc: 'x' }, 'secret'), secretFor)).toMatchObject({ ok: false, message: expect.stringContaining('no issuer') });
   });

@@ -45,8 +45,10 @@ export function verifyHs256(token: string, secretFor: (apiKey: string) => string
   const secret = secretFor(issuer);
   if (secret === undefined) return { ok: false, message: 'Token was issued for an unknown API key' };
   if (!B64URL.test(s)) return { ok: false, message: 'Malformed token: the signature is not base64url' };
-  const expected = createHmac('sha256', secret).update(h + '.' + p).digest();
-  const given = Buffer.from(s, 'base64url');
+  // Compare the canonical base64url text, not decoded bytes: a signature whose last character differs
+  // only in unused bits decodes to the same bytes but is not the token we issued.
+  const expected = Buffer.from(createHmac('sha256', secret).update(h + '.' + p).digest('base64url'));
+  const given = Buffer.from(s);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, message: 'Token signature is invalid' };
   return { ok: true, payload, issuer };
 }
