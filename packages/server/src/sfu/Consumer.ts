@@ -1,0 +1,432 @@
+import { randomUUID } from 'node:crypto';
+import type { Track } from 'node-datachannel';
+import { TypedEmitter } from '@convene/protocol';
+import type { MediaCounters } from './counters.js';
+import { InvalidStateError } from './errors.js';
+import type { ConsumerEvents } from './events.js';
+import type { Producer } from './Producer.js';
+import {
+  expandNack,
+  firSeqFor,
+  isFir,
+  isNack,
+  isPli,
+  isValidRtcp,
+  readReportBlock,
+  ReportBlock,
+  rtcpMediaSsrc,
+  rtcpNext,
+  rtcpPacketType,
+  RtcpType,
+  SenderInfo,
+  writeSdesCname,
+  writeSr,
+} from './rtcp.js';
+import {
+  rtpHeaderLength,
+  rtpPayloadLength,
+  setRtpPayloadType,
+  setRtpSeq,
+  setRtpSsrc,
+  setRtpTimestamp,
+  rtpTimestamp,
+} from './rtp.js';
+import type { MediaKind } from './sdp.js';
+import { SenderStats } from './SenderStats.js';
+import { SequenceRewriter } from './SequenceRewriter.js';
+
+/** Sender reports go to the subscriber this often. */
+const SR_INTERVAL_MS = 1000;
+const NO_BLOCKS: ReportBlock[] = [];
+/** A video consumer still waiting for its first keyframe asks again this often. */
+const KEYFRAME_RETRY_MS = 1000;
+
+/** A snapshot of a consumer's send statistics. */
+export interface ConsumerStats {
+  /** Our SSRC toward the subscriber. */
+  ssrc: number;
+  /** Packets sent (first transmissions). */
+  packetsSent: number;
+  /** Payload bytes sent. */
+  bytesSent: number;
+  /** NACK packets received from the subscriber, and packets retransmitted in answer. */
+  nacksReceived: number;
+  retransmitted: number;
+  /** PLI/FIR received from the subscriber. */
+  keyframeRequests: number;
+  /** Round-trip time from the subscriber's receiver reports, ms (-1 until known). */
+  rttMs: number;
+  /** Loss share (0–255) and cumulative loss from the subscriber's last receiver report (-1 until one arrives). */
+  fractionLost: number;
+  packetsLost: number;
+}
+
+/** Parameters of one consumer, chosen by its transport. */
+export interface ConsumerOptions {
+  /** The m-section mid in the subscriber's SDP. */
+  mid: string;
+  /** The producer to forward. */
+  producer: Producer;
+  /** Our SSRC toward the subscriber. */
+  ssrc: number;
+  /** Our RTX SSRC, or 0 without RTX. */
+  rtxSsrc: number;
+  /** Payload type the subscriber negotiated for the codec. */
+  payloadType: number;
+  /** RTX payload type, or -1. */
+  rtxPayloadType: number;
+  /** CNAME written in SDES (the producer's, so audio and video of one publisher sync). */
+  cname: string;
+  /** The router's counters. */
+  counters: MediaCounters;
+  /** Monotonic clock in ms. */
+  now: () => number;
+}
+
+/**
+ * Sends one producer's track to one subscriber: rewrites each packet in place (SSRC, sequence number,
+ * timestamp, payload type) and hands it to libdatachannel, answers the subscriber's NACKs from the producer's
+ * retransmission buffer (as RTX when negotiated), forwards its PLI/FIR upstream through the producer's
+ * coalescing keyframe requester, and writes sender reports.
+ */
+export class Consumer extends TypedEmitter<ConsumerEvents> {
+  /** Unique id. */
+  readonly id = randomUUID();
+  /** The producer's id. */
+  readonly producerId: string;
+  /** audio or video. */
+  readonly kind: MediaKind;
+  /** mid of this consumer's m-section in the subscriber's SDP. */
+  readonly mid: string;
+  /** Our SSRC toward the subscriber. */
+  readonly ssrc: number;
+  /** Our RTX SSRC (0 without RTX). */
+  readonly rtxSsrc: number;
+  /** Output payload type. */
+  readonly payloadType: number;
+  /** Output RTX payload type (-1 without RTX). */
+  readonly rtxPayloadType: number;
+  /** Send statistics (for SRs). */
+  readonly stats: SenderStats;
+  /** Round-trip time to the subscriber from its receiver reports, ms (-1 until known). */
+  rttMs = -1;
+  #nacksReceived = 0;
+  #retransmitted = 0;
+  #keyframeRequests = 0;
+  #fractionLost = -1;
+  #packetsLost = -1;
+  #closed = false;
+  #open = false;
+  #trackOpen = false;
+  #transportReady = false;
+  #paused = false;
+  #needKeyframe: boolean;
+  #track: Track | undefined;
+  readonly #producer: Producer;
+  readonly #rewriter: SequenceRewriter;
+  readonly #counters: MediaCounters;
+  readonly #now: () => number;
+  readonly #cname: Uint8Array;
+  readonly #scratch = Buffer.alloc(1600);
+  readonly #rtcp = Buffer.alloc(512);
+  readonly #nackSeqs = new Uint16Array(1024);
+  readonly #info = new SenderInfo();
+  readonly #block = new ReportBlock();
+  #rtxSeq = Math.floor(Math.random() * 0x10000);
+  #lastSrMs = 0;
+  #keyframeAskedMs = 0;
+  #dropShare = 0;
+  #rng = 0x9e3779b9;
+
+  /** @internal Created by {@link WebRtcTransport.consume}. */
+  constructor(options: ConsumerOptions) {
+    super();
+    this.#producer = options.producer;
+    this.producerId = options.producer.id;
+    this.kind = options.producer.kind;
+    this.mid = options.mid;
+    this.ssrc = options.ssrc;
+    this.rtxSsrc = options.rtxSsrc;
+    this.payloadType = options.payloadType;
+    this.rtxPayloadType = options.rtxPayloadType;
+    this.#counters = options.counters;
+    this.#now = options.now;
+    this.#cname = new TextEncoder().encode(options.cname);
+    this.#rewriter = new SequenceRewriter(options.producer.media.clockRate);
+    this.stats = new SenderStats(options.producer.media.clockRate);
+    this.#needKeyframe = this.kind === 'video';
+  }
+
+  /** True after close(). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** True once the subscriber's track is open. */
+  get open(): boolean {
+    return this.#open;
+  }
+
+  /** True while paused (nothing is sent). */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** The producer this consumer forwards. */
+  get producer(): Producer {
+    return this.#producer;
+  }
+
+  /** Current send statistics (not a hot path: allocates a small object). */
+  getStats(): ConsumerStats {
+    return {
+      ssrc: this.ssrc,
+      packetsSent: this.stats.packetCount,
+      bytesSent: this.stats.octetCount,
+      nacksReceived: this.#nacksReceived,
+      retransmitted: this.#retransmitted,
+      keyframeRequests: this.#keyframeRequests,
+      rttMs: this.rttMs,
+      fractionLost: this.#fractionLost,
+      packetsLost: this.#packetsLost,
+    };
+  }
+
+  /** Stops sending (e.g. the subscriber unsubscribed from video). */
+  pause(): void {
+    this.#assertOpen();
+    this.#paused = true;
+  }
+
+  /** Resumes sending without a sequence gap; video waits for a keyframe, requested now. */
+  resume(): void {
+    this.#assertOpen();
+    if (!this.#paused) return;
+    this.#paused = false;
+    this._sourceRestarted();
+    if (this.kind === 'video' && this.#open) {
+      this.#keyframeAskedMs = this.#now();
+      this.#producer.requestKeyframe();
+    }
+  }
+
+  /** Asks the publisher for a keyframe on this subscriber's behalf (coalesced with others). */
+  requestKeyframe(): void {
+    this.#assertOpen();
+    this.#producer.requestKeyframe();
+  }
+
+  /**
+   * Test-only hook: drops `share` (0–1) of first transmissions toward this subscriber, deterministically
+   * (retransmissions are never dropped), to exercise NACK/RTX end to end without netem.
+   */
+  setTestLoss(share: number): void {
+    if (!(share >= 0 && share <= 1)) throw new TypeError('share must be within [0, 1]');
+    this.#dropShare = share;
+  }
+
+  /** Closes the consumer. Idempotent. */
+  close(): void {
+    this.#close('close');
+  }
+
+  /** @internal */
+  _producerClosed(): void {
+    this.#close('producerclose');
+  }
+
+  /** @internal */
+  _transportClosed(): void {
+    this.#close('transportclose');
+  }
+
+  /** @internal Attaches the sending track (kept referenced here so it is not collected). */
+  _attachTrack(track: Track): void {
+    this.#track = track;
+    track.onMessage((msg) => this.#onRtcp(msg));
+    track.onOpen(() => {
+      this.#trackOpen = true;
+      this.#maybeOpen();
+    });
+    track.onClosed(() => {
+      this.#open = false;
+    });
+  }
+
+  /** @internal The transport verified the peer's DTLS certificate. */
+  _setTransportReady(): void {
+    this.#transportReady = true;
+    this.#maybeOpen();
+  }
+
+  #maybeOpen(): void {
+    if (this.#closed || this.#open || !this.#trackOpen || !this.#transportReady) return;
+    this.#open = true;
+    // Ask for the keyframe now that DTLS is done: asked earlier, it would be wasted (DESIGN.md, TTFF).
+    if (this.kind === 'video') {
+      this.#keyframeAskedMs = this.#now();
+      this.#producer.requestKeyframe();
+    }
+    this.emit('open');
+  }
+
+  /** @internal The source restarts (resume, publisher change): continue the output without a gap. */
+  _sourceRestarted(): void {
+    this.#rewriter.switchSource();
+    if (this.kind === 'video') this.#needKeyframe = true;
+  }
+
+  /**
+   * @internal Hot path: rewrites the producer's packet in place and sends it. The producer read `srcSeq` and
+   * `srcTs` before the loop, because earlier consumers have already overwritten them in `buf`.
+   */
+  _forward(buf: Buffer, len: number, srcSeq: number, srcTs: number, keyframe: boolean, nowMs: number): void {
+    if (!this.#open || this.#paused) return;
+    if (this.#needKeyframe) {
+      if (!keyframe) return;
+      this.#needKeyframe = false;
+      this.#rewriter.switchSource();
+    }
+    if (!this.#rewriter.rewrite(this.#producer.media.ssrc, srcSeq, srcTs, nowMs)) return;
+    if (this.#dropShare > 0 && this.#dropped()) {
+      this.#counters.rtpTestDropped++;
+      return;
+    }
+    setRtpSsrc(buf, this.ssrc);
+    setRtpSeq(buf, this.#rewriter.seq);
+    setRtpTimestamp(buf, this.#rewriter.ts);
+    setRtpPayloadType(buf, this.payloadType);
+    if (!this.#send(len === buf.length ? buf : buf.subarray(0, len))) return;
+    this.stats.onPacketSent(this.#rewriter.ts, rtpPayloadLength(buf, len), nowMs);
+    this.#counters.rtpPacketsForwarded++;
+  }
+
+  /** @internal Periodic work: sender reports. */
+  _tick(nowMs: number): void {
+    if (!this.#open || this.#closed) return;
+    // Still waiting for a keyframe (request or keyframe lost, publisher slow): ask again, at most every second.
+    if (this.#needKeyframe && !this.#paused && nowMs - this.#keyframeAskedMs >= KEYFRAME_RETRY_MS) {
+      this.#keyframeAskedMs = nowMs;
+      this.#producer.requestKeyframe();
+    }
+    if (!this.stats.active || nowMs - this.#lastSrMs < SR_INTERVAL_MS) return;
+    this.#lastSrMs = nowMs;
+    const src = this.#producer._sourceRtpAt(nowMs);
+    this.stats.fillSenderInfo(this.#info, nowMs, src < 0 ? -1 : this.#rewriter.mapTimestamp(src));
+    let n = writeSr(this.#rtcp, 0, this.ssrc, this.#info, NO_BLOCKS, 0);
+    n += writeSdesCname(this.#rtcp, n, this.ssrc, this.#cname);
+    if (this.#send(this.#rtcp.subarray(0, n))) this.#counters.rtcpSrSent++;
+  }
+
+  #onRtcp(buf: Buffer): void {
+    if (!this.#open) return;
+    const len = buf.length;
+    if (!isValidRtcp(buf, len)) return;
+    for (let o = 0; o >= 0 && o < len; o = rtcpNext(buf, o, len)) {
+      const pt = rtcpPacketType(buf, o);
+      if (pt === RtcpType.RR || pt === RtcpType.SR) {
+        for (let i = 0; readReportBlock(buf, o, i, this.#block); i++) {
+          if (this.#block.ssrc !== this.ssrc) continue;
+          this.#fractionLost = this.#block.fractionLost;
+          this.#packetsLost = this.#block.cumulativeLost;
+          const rtt = this.stats.rttFromReport(this.#block.lsr, this.#block.dlsr, this.#now());
+          if (rtt >= 0) this.rttMs = rtt;
+        }
+      } else if (isNack(buf, o)) {
+        if (rtcpMediaSsrc(buf, o) !== this.ssrc) continue;
+        this.#counters.rtcpNackReceived++;
+        this.#nacksReceived++;
+        this.#retransmit(buf, o);
+      } else if (isPli(buf, o)) {
+        if (rtcpMediaSsrc(buf, o) !== this.ssrc) continue;
+        this.#counters.rtcpPliReceived++;
+        this.#keyframeRequests++;
+        this.#producer.requestKeyframe(false);
+      } else if (isFir(buf, o)) {
+        if (firSeqFor(buf, o, this.ssrc) < 0) continue;
+        this.#counters.rtcpFirReceived++;
+        this.#keyframeRequests++;
+        this.#producer.requestKeyframe(true);
+      }
+    }
+  }
+
+  #retransmit(buf: Buffer, off: number): void {
+    const rtx = this.#producer.retransmissions;
+    if (!rtx || !this.#open) return;
+    const nowMs = this.#now();
+    const n = expandNack(buf, off, this.#nackSeqs);
+    const out = this.#scratch;
+    for (let i = 0; i < n; i++) {
+      const outSeq = this.#nackSeqs[i]!;
+      const src = this.#rewriter.toSourceSeq(outSeq);
+      // Copy at offset 2 so an RTX header can be slid back over the gap for the original sequence number.
+      const len = src < 0 ? -1 : rtx.copyTo(src, nowMs, out, 2);
+      if (len < 0) {
+        this.#counters.rtpRetransmitMissed++;
+        continue;
+      }
+      const ts = this.#rewriter.mapTimestamp(rtpTimestamp(out.subarray(2)));
+      let pkt: Buffer;
+      if (this.rtxSsrc !== 0) {
+        // RFC 4588: RTX header, then the original sequence number, then the original payload.
+        const hl = rtpHeaderLength(out.subarray(2), len);
+        out.copyWithin(0, 2, 2 + hl);
+        out[hl] = outSeq >>> 8;
+        out[hl + 1] = outSeq & 0xff;
+        pkt = out.subarray(0, len + 2);
+        setRtpSsrc(pkt, this.rtxSsrc);
+        setRtpPayloadType(pkt, this.rtxPayloadType);
+        setRtpSeq(pkt, this.#rtxSeq);
+        this.#rtxSeq = (this.#rtxSeq + 1) & 0xffff;
+      } else {
+        pkt = out.subarray(2, 2 + len);
+        setRtpSsrc(pkt, this.ssrc);
+        setRtpPayloadType(pkt, this.payloadType);
+        setRtpSeq(pkt, outSeq);
+      }
+      setRtpTimestamp(pkt, ts);
+      if (!this.#send(pkt)) return;
+      this.#counters.rtpRetransmitted++;
+      this.#retransmitted++;
+    }
+  }
+
+  /**
+   * libdatachannel throws when the track is no longer open, and the native side can close before JS hears of it:
+   * a throw here must never escape into the producer's fan-out loop (other subscribers) or the process.
+   */
+  #send(buf: Buffer): boolean {
+    try {
+      return this.#track!.sendMessageBinary(buf);
+    } catch {
+      this.#open = false;
+      return false;
+    }
+  }
+
+  #dropped(): boolean {
+    // xorshift32: deterministic, allocation-free.
+    let x = this.#rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.#rng = x >>> 0;
+    return this.#rng / 0x1_0000_0000 < this.#dropShare;
+  }
+
+  #close(reason: 'close' | 'producerclose' | 'transportclose'): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#open = false;
+    this.#producer._removeConsumer(this);
+    this.#track = undefined;
+    if (reason !== 'close') this.emit(reason);
+    this.emit('close');
+    this.off();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new InvalidStateError('Consumer closed');
+  }
+}

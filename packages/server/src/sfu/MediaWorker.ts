@@ -1,0 +1,112 @@
+import { createSocket } from 'node:dgram';
+import { IceUdpMuxListener } from 'node-datachannel';
+import { MediaCounters } from './counters.js';
+import { InvalidStateError } from './errors.js';
+import { Router } from './Router.js';
+import type { TransportNetwork } from './WebRtcTransport.js';
+
+/** Options of {@link MediaWorker.create}. */
+export interface MediaWorkerOptions {
+  /** Local address for media (default '0.0.0.0'). */
+  listenIp?: string;
+  /** The one UDP port for all peers (ICE UDP mux); 0 picks a free port (default 0). */
+  port?: number;
+  /** Address announced to clients in ICE candidates (the public IP when behind NAT). */
+  announcedAddress?: string;
+  /** STUN/TURN URLs for libdatachannel. */
+  iceServers?: string[];
+}
+
+/**
+ * The media plane of one process: one UDP port shared by every peer connection (libdatachannel's ICE UDP mux),
+ * and the routers using it.
+ * @example
+ *   const worker = await MediaWorker.create({ listenIp: '0.0.0.0', port: 40000, announcedAddress: '203.0.113.7' });
+ *   const router = worker.createRouter();
+ */
+export class MediaWorker {
+  /** Network settings shared by all transports. */
+  readonly network: Readonly<TransportNetwork>;
+  #closed = false;
+  readonly #routers = new Set<Router>();
+  /** Counters of routers already closed, so worker totals never go backwards. */
+  readonly #retired = new MediaCounters();
+  /**
+   * Holds the UDP port for the worker's lifetime: peer connections bind it only when they negotiate, and
+   * between two of them another socket could take it. Also makes a taken port fail at create().
+   */
+  readonly #listener: IceUdpMuxListener;
+
+  private constructor(network: TransportNetwork, listener: IceUdpMuxListener) {
+    this.network = network;
+    this.#listener = listener;
+  }
+
+  /** Creates a worker; resolves once its UDP port is bound. Rejects when the port is taken. */
+  static async create(options: MediaWorkerOptions = {}): Promise<MediaWorker> {
+    const listenIp = options.listenIp ?? '0.0.0.0';
+    const fixed = options.port !== undefined && options.port > 0;
+    for (let attempt = 0; ; attempt++) {
+      const port = fixed ? options.port! : await freeUdpPort(listenIp);
+      let listener: IceUdpMuxListener;
+      try {
+        listener = new IceUdpMuxListener(port, listenIp);
+      } catch (err) {
+        if (fixed || attempt >= 5) throw new Error(`cannot bind UDP ${listenIp}:${port} for media`, { cause: err });
+        continue; // someone took the free port between the probe and the bind: pick another
+      }
+      const network = { listenIp, port, announcedAddress: options.announcedAddress, iceServers: options.iceServers };
+      return new MediaWorker(network, listener);
+    }
+  }
+
+  /** The UDP port every transport uses. */
+  get port(): number {
+    return this.network.port;
+  }
+
+  /** True after close(). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Creates a router (usually one per session). */
+  createRouter(): Router {
+    if (this.#closed) throw new InvalidStateError('MediaWorker closed');
+    const r = new Router(this.network);
+    this.#routers.add(r);
+    r.on('close', () => {
+      this.#routers.delete(r);
+      this.#retired.add(r.counters);
+    });
+    return r;
+  }
+
+  /** Sum of the counters of every router, closed ones included. */
+  counters(): MediaCounters {
+    const sum = new MediaCounters();
+    sum.add(this.#retired);
+    for (const r of this.#routers) sum.add(r.counters);
+    return sum;
+  }
+
+  /** Closes every router. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const r of [...this.#routers]) r.close();
+    this.#listener.stop();
+  }
+}
+
+/** Asks the OS for a free UDP port on `ip` (released immediately; libdatachannel binds it next). */
+function freeUdpPort(ip: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket('udp4');
+    s.once('error', reject);
+    s.bind(0, ip, () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}

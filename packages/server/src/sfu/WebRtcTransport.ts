@@ -1,0 +1,398 @@
+import { randomUUID } from 'node:crypto';
+import { Audio, PeerConnection, Video, type Track } from 'node-datachannel';
+import { TypedEmitter } from '@convene/protocol';
+import { Consumer } from './Consumer.js';
+import type { MediaCounters } from './counters.js';
+import { InvalidStateError } from './errors.js';
+import type { WebRtcTransportEvents } from './events.js';
+import { nowMs, nowUs } from './ntp.js';
+import { Producer } from './Producer.js';
+import { announceAddress, mungePublisherOffer, mungeSubscriberOffer, preferRemoteDtlsClient, type PublishedMedia } from './sdp.js';
+import { TwccRecorder } from './TwccRecorder.js';
+
+/** Transport-cc feedback goes to the publisher this often (Chrome's own receiver uses 50–100 ms). */
+const TWCC_INTERVAL_MS = 50;
+
+/** Network settings shared by every transport of a worker. */
+export interface TransportNetwork {
+  /** Local address to bind (e.g. '0.0.0.0' or '127.0.0.1'). */
+  listenIp: string;
+  /** The one UDP port shared by all peer connections (ICE UDP mux). */
+  port: number;
+  /** Address written into candidates for clients (public IP behind NAT); defaults to `listenIp`. */
+  announcedAddress?: string | undefined;
+  /** STUN/TURN servers for libdatachannel (rarely needed on a server with a public address). */
+  iceServers?: string[] | undefined;
+}
+
+/** One track a subscriber asks for in {@link WebRtcTransport.subscribe}. */
+export interface SubscribeRequest {
+  /** mid of the subscriber's recvonly m-section that receives this producer. */
+  mid: string;
+  /** The producer to forward. */
+  producer: Producer;
+  /** msid stream id announced to the subscriber (default: the producer's id). */
+  streamId?: string;
+  /** msid track id announced to the subscriber (default: `<kind>-<mid>`). */
+  trackId?: string;
+  /** Use RTX for retransmissions when the subscriber offers it (default true); else the media SSRC is used. */
+  rtx?: boolean;
+}
+
+/** Result of {@link WebRtcTransport.subscribe}. */
+export interface SubscribeResult {
+  /** The SDP answer for the subscriber. */
+  answer: string;
+  /** One consumer per request, in order. */
+  consumers: Consumer[];
+}
+
+/** Result of {@link WebRtcTransport.publish}. */
+export interface PublishResult {
+  /** The SDP answer for the publisher. */
+  answer: string;
+  /** One producer per audio/video track we accepted. */
+  producers: Producer[];
+}
+
+/** @internal Context a Router gives its transports. */
+export interface TransportContext {
+  network: TransportNetwork;
+  counters: MediaCounters;
+  /** Allocates an SSRC unique within the router. */
+  allocateSsrc: () => number;
+  /** Called once when the transport closes. */
+  onClose: (t: WebRtcTransport) => void;
+}
+
+/**
+ * One client's peer connection with the SFU (node-datachannel / libdatachannel: ICE, DTLS, SRTP natively).
+ * The client always offers: to publish ({@link publish}, sendonly m-sections) and to subscribe
+ * ({@link subscribe}, recvonly m-sections); the usual setup is one transport per direction, as in mediasoup.
+ * @example
+ *   const send = router.createWebRtcTransport();
+ *   const { answer, producers } = await send.publish(offerFromPublisher);
+ *   const recv = router.createWebRtcTransport();
+ *   const { answer: a2, consumers } = await recv.subscribe(offerFromSubscriber, [{ mid: '0', producer: producers[0] }]);
+ */
+export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
+  /** Unique id. */
+  readonly id = randomUUID();
+  #closed = false;
+  readonly #pc: PeerConnection;
+  readonly #ctx: TransportContext;
+  readonly #producers = new Map<string, Producer>();
+  readonly #producersByMid = new Map<string, Producer>();
+  readonly #consumers = new Map<string, Consumer>();
+  readonly #consumersByMid = new Map<string, Consumer>();
+  /** Tracks received before their producer existed, by mid (libdatachannel may fire onTrack early). */
+  readonly #orphanTracks = new Map<string, Track>();
+  /** Created with the first producer: subscriber-only transports need none (it holds ≈100 KB of arrays). */
+  #twcc: TwccRecorder | undefined;
+  readonly #rtcpSsrc: number;
+  readonly #twccBuf = Buffer.alloc(1500);
+  #lastTwccMs = 0;
+  #state = 'new';
+  #verified = false;
+  #gatherWaiters: Array<() => void> = [];
+
+  /** @internal Created by {@link Router.createWebRtcTransport}. */
+  constructor(ctx: TransportContext, name: string) {
+    super();
+    this.#ctx = ctx;
+    this.#rtcpSsrc = ctx.allocateSsrc();
+    const n = ctx.network;
+    this.#pc = new PeerConnection(name, {
+      iceServers: n.iceServers ?? [],
+      bindAddress: n.listenIp,
+      enableIceUdpMux: true,
+      portRangeBegin: n.port,
+      portRangeEnd: n.port,
+    });
+    this.#pc.onStateChange((state) => {
+      this.#state = state;
+      if (this.#closed) return;
+      if (state === 'connected') this.#verify();
+      if (this.#closed) return;
+      this.emit('connectionstatechange', state);
+      if (state === 'failed' || state === 'closed') this.close();
+    });
+    this.#pc.onTrack((track) => {
+      const p = this.#producersByMid.get(track.mid());
+      if (p) p._attachTrack(track);
+      else this.#orphanTracks.set(track.mid(), track);
+    });
+  }
+
+  /** True after close(). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Peer connection state ('new', 'connecting', 'connected', 'disconnected', 'failed', 'closed'). */
+  get connectionState(): string {
+    return this.#state;
+  }
+
+  /** Producers of this transport. */
+  get producers(): ReadonlyMap<string, Producer> {
+    return this.#producers;
+  }
+
+  /** Consumers of this transport. */
+  get consumers(): ReadonlyMap<string, Consumer> {
+    return this.#consumers;
+  }
+
+  /** Adds an ICE candidate the client trickled after its offer (`a=candidate:` line or bare `candidate:`). */
+  addRemoteCandidate(candidate: string, mid: string): void {
+    this.#assertOpen();
+    this.#pc.addRemoteCandidate(candidate.replace(/^a=/, ''), mid);
+  }
+
+  /**
+   * Accepts a publisher's offer: removes what we do not serve (see {@link mungePublisherOffer}), creates one
+   * Producer per audio/video track and resolves with the answer once ICE candidates are gathered. Call again
+   * with a new offer to add tracks (new mids become producers; existing ones keep theirs) or to stop one
+   * (its m-section no longer sending: that producer closes).
+   */
+  async publish(offer: string): Promise<PublishResult> {
+    this.#assertOpen();
+    const { sdp, media } = mungePublisherOffer(offer);
+    const producers: Producer[] = [];
+    // Renegotiation: a track the publisher stopped sending (m-section now inactive/recvonly/disabled) ends.
+    const sending = new Set(media.filter((m) => isSending(m)).map((m) => m.mid));
+    for (const [mid, p] of [...this.#producersByMid]) if (!sending.has(mid)) p.close();
+    for (const m of media) {
+      if (!isSending(m) || this.#producersByMid.has(m.mid)) continue;
+      if (m.ssrc === 0) continue; // no a=ssrc: cannot demultiplex (simulcast by rid is not served yet)
+      const p = new Producer({
+        media: m,
+        rtcpSsrc: this.#rtcpSsrc,
+        counters: this.#ctx.counters,
+        twcc: (this.#twcc ??= new TwccRecorder()),
+        now: nowMs,
+        nowUs,
+      });
+      this.#producers.set(p.id, p);
+      this.#producersByMid.set(m.mid, p);
+      p.on('close', () => {
+        this.#producers.delete(p.id);
+        this.#producersByMid.delete(m.mid);
+      });
+      const early = this.#orphanTracks.get(m.mid);
+      if (early) {
+        this.#orphanTracks.delete(m.mid);
+        p._attachTrack(early);
+      }
+      if (this.#verified) p._setTransportReady();
+      producers.push(p);
+    }
+    this.#pc.setRemoteDescription(preferRemoteDtlsClient(sdp), 'offer');
+    await this.#gathered();
+    this.#assertOpen();
+    return { answer: this.#localSdp(), producers };
+  }
+
+  /**
+   * Answers a subscriber's offer. The subscriber offers one recvonly m-section per track it wants and says
+   * which mid carries which producer; each request becomes a Consumer sending on that mid, with the payload
+   * types the subscriber chose. Call again with a new offer (same transport) to add tracks: existing mids keep
+   * their consumers. Having the client offer means the SFU holds the client's fingerprint before any DTLS
+   * packet can arrive, and saves half a round trip over SFU-offers.
+   * @example
+   *   const { answer, consumers } = await recv.subscribe(offer, [{ mid: '0', producer: camera }]);
+   */
+  async subscribe(offer: string, requests: readonly SubscribeRequest[]): Promise<SubscribeResult> {
+    this.#assertOpen();
+    const { sdp, media } = mungeSubscriberOffer(offer);
+    const byMid = new Map(media.map((m) => [m.mid, m]));
+    for (const r of requests) {
+      const m = byMid.get(r.mid);
+      if (!m) throw new TypeError(`the offer has no ${r.producer.kind} m-section with mid ${r.mid} and a codec we serve`);
+      if (m.kind !== r.producer.kind) throw new TypeError(`mid ${r.mid} is ${m.kind}, producer is ${r.producer.kind}`);
+      if (r.producer.closed) throw new InvalidStateError('Producer closed');
+      if (this.#consumersByMid.has(r.mid)) throw new TypeError(`mid ${r.mid} is already in use`);
+    }
+    const consumers = requests.map((r) => this.#consume(r, byMid.get(r.mid)!));
+    this.#pc.setRemoteDescription(preferRemoteDtlsClient(sdp), 'offer');
+    await this.#gathered();
+    this.#assertOpen();
+    return { answer: this.#localSdp(), consumers };
+  }
+
+  #consume(request: SubscribeRequest, offered: PublishedMedia): Consumer {
+    const { producer, mid } = request;
+    const ssrc = this.#ctx.allocateSsrc();
+    const video = producer.kind === 'video';
+    const rtx = video && offered.rtxPayloadType >= 0 && request.rtx !== false;
+    const rtxSsrc = rtx ? this.#ctx.allocateSsrc() : 0;
+    const cname = producer.media.cname || producer.id;
+    const streamId = request.streamId ?? producer.id;
+    const trackId = request.trackId ?? `${producer.kind}-${mid}`;
+    const pt = offered.payloadType;
+    let desc: Video | Audio;
+    if (video) {
+      const v = new Video(mid, 'SendOnly');
+      v.addVP8Codec(pt);
+      v.parseSdpLine(`a=rtcp-fb:${pt} ccm fir`);
+      if (rtx) v.addRTXCodec(offered.rtxPayloadType, pt, 90000);
+      desc = v;
+    } else {
+      const a = new Audio(mid, 'SendOnly');
+      a.addOpusCodec(pt);
+      desc = a;
+    }
+    desc.addSSRC(ssrc, cname, streamId, trackId);
+    if (rtx) {
+      desc.addSSRC(rtxSsrc, cname, streamId, trackId);
+      desc.parseSdpLine(`a=ssrc-group:FID ${ssrc} ${rtxSsrc}`);
+    }
+    const consumer = new Consumer({
+      mid,
+      producer,
+      ssrc,
+      rtxSsrc,
+      payloadType: pt,
+      rtxPayloadType: rtx ? offered.rtxPayloadType : -1,
+      cname,
+      counters: this.#ctx.counters,
+      now: nowMs,
+    });
+    const track = this.#pc.addTrack(desc);
+    consumer._attachTrack(track);
+    if (this.#verified) consumer._setTransportReady();
+    producer._addConsumer(consumer);
+    this.#consumers.set(consumer.id, consumer);
+    this.#consumersByMid.set(mid, consumer);
+    consumer.on('close', () => {
+      this.#consumers.delete(consumer.id);
+      this.#consumersByMid.delete(mid);
+    });
+    return consumer;
+  }
+
+  /**
+   * True once the peer's DTLS certificate matched the fingerprint of its SDP. libdatachannel checks it during
+   * the handshake already (the client always offers, so we hold its fingerprint before any DTLS packet); this
+   * second check after the handshake gates media, so nothing flows to or from an unverified peer.
+   */
+  get verified(): boolean {
+    return this.#verified;
+  }
+
+  /**
+   * Checks the DTLS certificate the peer presented against the fingerprint in its SDP, once both are known.
+   * On success producers and consumers open; on mismatch the transport closes.
+   */
+  #verify(): void {
+    if (this.#verified || this.#closed) return;
+    const remote = this.#pc.remoteDescription();
+    if (!remote) return;
+    const expected = parseFingerprint(remote.sdp);
+    let actual: { value: string; algorithm: string } | undefined;
+    try {
+      actual = this.#pc.remoteFingerprint();
+    } catch {
+      actual = undefined;
+    }
+    if (!expected) return;
+    // No certificate to compare: rely on libdatachannel's own check during the handshake.
+    if (actual?.value && (actual.algorithm.toLowerCase() !== expected.algorithm || actual.value.toUpperCase() !== expected.value)) {
+      this.emit('connectionstatechange', 'failed');
+      this.close();
+      return;
+    }
+    this.#verified = true;
+    for (const p of this.#producers.values()) p._setTransportReady();
+    for (const c of this.#consumers.values()) c._setTransportReady();
+  }
+
+  /** Closes the peer connection, its producers (and their consumers) and its consumers. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const p of [...this.#producers.values()]) p._transportClosed();
+    for (const c of [...this.#consumers.values()]) c._transportClosed();
+    this.#producers.clear();
+    this.#producersByMid.clear();
+    this.#consumers.clear();
+    this.#orphanTracks.clear();
+    try {
+      this.#pc.close();
+    } catch {
+      // already closed by libdatachannel
+    }
+    this.#releaseWaiters();
+    this.#ctx.onClose(this);
+    this.emit('close');
+    this.off();
+  }
+
+  /** @internal Periodic work, driven by the router's timer. */
+  _tick(now: number): void {
+    if (this.#closed) return;
+    for (const p of this.#producers.values()) p._tick(now);
+    for (const c of this.#consumers.values()) c._tick(now);
+    if (this.#twcc?.hasPending && now - this.#lastTwccMs >= TWCC_INTERVAL_MS) {
+      this.#lastTwccMs = now;
+      this.#sendTwcc();
+    }
+  }
+
+  #sendTwcc(): void {
+    const twcc = this.#twcc;
+    if (!twcc) return;
+    let via: Producer | undefined;
+    for (const p of this.#producers.values()) {
+      if (p.open) {
+        via = p;
+        break;
+      }
+    }
+    if (!via) return;
+    for (let guard = 0; guard < 16; guard++) {
+      const n = twcc.buildFeedback(this.#twccBuf, 0, this.#rtcpSsrc, via.media.ssrc);
+      if (n === 0) break;
+      via._sendRtcp(this.#twccBuf.subarray(0, n));
+      this.#ctx.counters.rtcpTwccSent++;
+    }
+  }
+
+  #localSdp(): string {
+    const d = this.#pc.localDescription();
+    if (!d) throw new InvalidStateError('no local description');
+    const announced = this.#ctx.network.announcedAddress;
+    return announced ? announceAddress(d.sdp, announced) : d.sdp;
+  }
+
+  #gathered(): Promise<void> {
+    if (this.#pc.gatheringState() === 'complete') return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#gatherWaiters.push(resolve);
+      this.#pc.onGatheringStateChange((s) => {
+        if (s === 'complete') this.#releaseWaiters();
+      });
+      if (this.#pc.gatheringState() === 'complete') this.#releaseWaiters();
+    });
+  }
+
+  #releaseWaiters(): void {
+    const w = this.#gatherWaiters.splice(0);
+    for (const resolve of w) resolve();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new InvalidStateError('WebRtcTransport closed');
+  }
+}
+
+/** The DTLS fingerprint of an SDP (session or first media level), upper-case hex, or undefined. */
+function parseFingerprint(sdp: string): { algorithm: string; value: string } | undefined {
+  const m = /^a=fingerprint:(\S+) (\S+)/m.exec(sdp);
+  return m ? { algorithm: m[1]!.toLowerCase(), value: m[2]!.toUpperCase() } : undefined;
+}
+
+function isSending(m: PublishedMedia): boolean {
+  return !m.disabled && (m.direction === 'sendonly' || m.direction === 'sendrecv');
+}
