@@ -19,6 +19,8 @@ export const ErrorName = {
   AlreadyConnected: 'OT_ALREADY_CONNECTED',
   ResumeFailed: 'OT_RESUME_FAILED',
   InvalidState: 'OT_INVALID_STATE',
+  /** A per-connection resource limit (streams, subscriptions) is reached. */
+  LimitExceeded: 'OT_LIMIT_EXCEEDED',
 } as const;
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
 
@@ -44,6 +46,8 @@ export const ErrorCode = {
   NotFound: 404,
   TooLarge: 413,
   RateLimited: 429,
+  /** OT_LIMIT_EXCEEDED: too many streams or subscriptions on one connection. */
+  LimitExceeded: 429,
 } as const;
 
 /** The error object carried on the wire in `{type:'error'}` frames. */

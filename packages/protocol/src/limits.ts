@@ -17,6 +17,18 @@ export const limits = {
   connectionDataMaxLength: 1000,
   /** Largest WebSocket message the server accepts; larger ones close the socket with 1009. */
   maxFrameBytes: 64 * 1024,
+  /** SDP offers (publish, subscribe): bytes of UTF-8. Chrome's offers with candidates are ≈ 4–10 kB. */
+  sdpMaxBytes: 32 * 1024,
+  /** Stream names: characters. */
+  streamNameMaxLength: 1000,
+  /** ICE candidate lines and mids in `candidate`: characters. */
+  candidateMaxLength: 1024,
+  /** Streams one connection may publish at once (camera + screen + spares); more: OT_LIMIT_EXCEEDED. */
+  maxStreamsPerConnection: 4,
+  /** Subscriptions one connection may hold at once (each is a peer connection on the server). */
+  maxSubscriptionsPerConnection: 256,
+  /** `forceMuteAll.excludedStreamIds`: entries. */
+  excludedStreamsMax: 1000,
   /** Requests per connection: token bucket. */
   rateLimitBurst: 200,
   rateLimitPerSecond: 100,

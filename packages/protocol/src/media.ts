@@ -1,14 +1,24 @@
 /*
- * Media signaling (routed mode), DRAFT for the media issue: not yet accepted by parseClientMessage.
+ * Media signaling (routed mode). FINAL, accepted by parseClientMessage; see docs/protocol.md "Media".
  *
  * One RTCPeerConnection per Publisher and one per Subscriber (as OpenTok does), each to the SFU.
- * - Publish: the client offers (sendonly audio/video), the server answers in the `publish` response.
- * - Subscribe: the server offers (sendonly from the SFU) in the `subscribe` response; the client
- *   answers with `answer`. One round trip for join-to-offer keeps time to first frame low.
- * - Candidates: SDPs carry gathered candidates; `candidate` trickles later ones either way.
+ * The CLIENT OFFERS in both directions (the SFU never offers): libdatachannel checks the peer's DTLS
+ * certificate against the remote SDP during the handshake, so the SFU must hold the client's SDP before
+ * any DTLS packet can arrive (see packages/server/src/sfu/README.md). It is also one round trip each:
+ * - Publish: the client offers (sendonly audio and/or video m-sections, with a=ssrc lines), the server
+ *   answers in the `publish` response.
+ * - Subscribe: the client offers recvonly m-sections (one audio and/or one video transceiver), the server
+ *   answers in the `subscribe` response and says which mid carries which kind (`audioMid`/`videoMid`).
+ *   An offered m-section the stream has no track for is answered inactive (its mid is null).
+ * - Candidates: the server's answers carry all of its candidates (it waits for gathering; with one UDP
+ *   port this is immediate), so the server never trickles. A client may put its candidates in the offer
+ *   (recommended: wait for gathering, it is fast) or trickle them with `candidate`.
+ * Codecs: VP8 and Opus (others are removed from the answer). transport-cc is answered on publisher
+ * connections only (the SFU sends its feedback); RTX (`a=ssrc-group:FID`) is used both ways when offered.
  */
 
 export type VideoType = 'camera' | 'screen' | 'custom';
+export const VIDEO_TYPES: readonly VideoType[] = ['camera', 'screen', 'custom'];
 
 export type StreamDestroyedReason =
   | 'clientDisconnected'
@@ -22,6 +32,7 @@ export type StreamDestroyedReason =
 /** What everyone sees of a published stream. */
 export interface StreamInfo {
   streamId: string;
+  /** connectionId of the publisher. */
   connectionId: string;
   name: string;
   hasAudio: boolean;
@@ -29,62 +40,86 @@ export interface StreamInfo {
   videoType: VideoType | null;
   videoDimensions: { width: number; height: number } | null;
   frameRate: number | null;
+  /** ms since epoch. */
   creationTime: number;
 }
 
 export type StreamProperty = 'hasAudio' | 'hasVideo' | 'videoDimensions' | 'videoType';
 
+// ---------------------------------------------------------------------------
 // Client -> server (requests carry `id` and get one `ok`/`error`)
+
+/**
+ * Publish a stream. Errors: OT_PERMISSION_DENIED 1500 (role may not publish, or screen sharing is locked
+ * to the host), OT_INVALID_PARAMETER 1011 (the offer has no audio/video track we can receive: VP8/Opus with
+ * a=ssrc), OT_MESSAGE_TOO_LARGE 413 (sdp over limits.sdpMaxBytes).
+ */
 export interface PublishRequest {
   v: 1;
   type: 'publish';
   id: number;
+  /** Stream name (≤ limits.streamNameMaxLength characters), default ''. */
   name?: string;
-  hasAudio: boolean;
-  hasVideo: boolean;
+  /** Default: whether the offer has an audio track. */
+  hasAudio?: boolean;
+  /** Default: whether the offer has a video track. */
+  hasVideo?: boolean;
+  /** Default 'camera' when the offer has video, else null. */
   videoType?: VideoType;
   videoDimensions?: { width: number; height: number };
   frameRate?: number;
-  /** SDP offer from the publisher's peer connection. */
+  /** SDP offer from the publisher's peer connection (sendonly). */
   sdp: string;
 }
 /** ok result of `publish`. */
 export interface PublishResult {
   stream: StreamInfo;
-  /** SDP answer from the SFU. */
+  /** SDP answer from the SFU (all candidates included). */
   sdp: string;
-  /** Force-mute active in the session: start with audio muted. */
+  /**
+   * Force-mute is active in the session: the stream starts with audio muted (`stream.hasAudio` false,
+   * the SFU forwards no audio). The publisher mutes locally; it may unmute later with `streamUpdate`.
+   */
   audioMuted: boolean;
 }
 
+/** Stop publishing. `reason: 'mediaStopped'` when the capture ended (the user stopped a screen share). */
 export interface UnpublishRequest {
   v: 1;
   type: 'unpublish';
   id: number;
   streamId: string;
+  reason?: 'mediaStopped';
 }
 
+/**
+ * Subscribe to a stream. Errors: OT_NOT_FOUND 404 (no such stream), OT_PERMISSION_DENIED 1520 (role may not
+ * subscribe), OT_INVALID_PARAMETER 1011 (the offer has no recvonly m-section for any track of the stream).
+ */
 export interface SubscribeRequest {
   v: 1;
   type: 'subscribe';
   id: number;
   streamId: string;
+  /** SDP offer from the subscriber's peer connection: recvonly audio and/or video m-sections. */
+  sdp: string;
+  /** Default true. False: the audio track is negotiated but nothing is forwarded until enabled. */
   subscribeToAudio?: boolean;
+  /** Default true. */
   subscribeToVideo?: boolean;
+  preferredResolution?: { width: number; height: number } | null;
+  preferredFrameRate?: number | null;
 }
 /** ok result of `subscribe`. */
 export interface SubscribeResult {
+  /** Id of this subscription (for `subscription`, `unsubscribe`, `candidate`). */
   subscriberId: string;
-  /** SDP offer from the SFU. */
+  /** SDP answer from the SFU (all candidates included). */
   sdp: string;
-}
-
-export interface AnswerRequest {
-  v: 1;
-  type: 'answer';
-  id: number;
-  subscriberId: string;
-  sdp: string;
+  /** mid of the offered m-section that receives the stream's audio, or null. */
+  audioMid: string | null;
+  /** mid of the offered m-section that receives the stream's video, or null. */
+  videoMid: string | null;
 }
 
 export interface UnsubscribeRequest {
@@ -94,7 +129,7 @@ export interface UnsubscribeRequest {
   subscriberId: string;
 }
 
-/** Update what a subscriber receives (subscribeToAudio/Video, preferred layers). */
+/** Update what a subscriber receives (subscribeToAudio/Video, preferred layers). No renegotiation. */
 export interface SubscriptionUpdateRequest {
   v: 1;
   type: 'subscription';
@@ -102,20 +137,24 @@ export interface SubscriptionUpdateRequest {
   subscriberId: string;
   subscribeToAudio?: boolean;
   subscribeToVideo?: boolean;
+  /** Recorded; takes effect with simulcast (not served yet). */
   preferredResolution?: { width: number; height: number } | null;
   preferredFrameRate?: number | null;
 }
 
+/** A trickled ICE candidate of the client's peer connection. */
 export interface CandidateMessage {
   v: 1;
   type: 'candidate';
   id: number;
   /** streamId (publisher PC) or subscriberId (subscriber PC). */
   target: string;
+  /** The `candidate:...` attribute value (with or without the `a=` prefix). */
   candidate: string;
   mid: string;
 }
 
+/** The publisher changed its stream (publishAudio/publishVideo, resolution): everyone gets streamPropertyChanged. */
 export interface StreamUpdateRequest {
   v: 1;
   type: 'streamUpdate';
@@ -124,39 +163,62 @@ export interface StreamUpdateRequest {
   hasAudio?: boolean;
   hasVideo?: boolean;
   videoDimensions?: { width: number; height: number };
+  videoType?: VideoType;
 }
 
+/** Errors: OT_PERMISSION_DENIED 1530 (no canForceUnpublish), OT_NOT_FOUND 1535 (no such stream). */
 export interface ForceUnpublishRequest {
   v: 1;
   type: 'forceUnpublish';
   id: number;
   streamId: string;
 }
+/** Errors: OT_PERMISSION_DENIED 1520 (no canForceMute), OT_NOT_FOUND 404. */
 export interface ForceMuteStreamRequest {
   v: 1;
   type: 'forceMuteStream';
   id: number;
   streamId: string;
 }
+/** Mute every stream but the excluded ones and make new streams start muted. Errors: 1520. */
 export interface ForceMuteAllRequest {
   v: 1;
   type: 'forceMuteAll';
   id: number;
+  /** Default []. Unknown ids are ignored. */
   excludedStreamIds: string[];
 }
+/** Errors: 1520. */
 export interface DisableForceMuteRequest {
   v: 1;
   type: 'disableForceMute';
   id: number;
 }
 
+export type MediaRequest =
+  | PublishRequest
+  | UnpublishRequest
+  | SubscribeRequest
+  | UnsubscribeRequest
+  | SubscriptionUpdateRequest
+  | CandidateMessage
+  | StreamUpdateRequest
+  | ForceUnpublishRequest
+  | ForceMuteStreamRequest
+  | ForceMuteAllRequest
+  | DisableForceMuteRequest;
+
+// ---------------------------------------------------------------------------
 // Server -> client events (sequenced)
+
+/** To everyone but the publisher (it learns its stream from the `publish` response). */
 export interface StreamCreatedEvent {
   v: 1;
   q: number;
   type: 'streamCreated';
   stream: StreamInfo;
 }
+/** To everyone, the publisher included. The stream's subscriptions are gone. */
 export interface StreamDestroyedEvent {
   v: 1;
   q: number;
@@ -164,6 +226,7 @@ export interface StreamDestroyedEvent {
   streamId: string;
   reason: StreamDestroyedReason;
 }
+/** To everyone, the publisher included. */
 export interface StreamPropertyChangedEvent {
   v: 1;
   q: number;
@@ -173,17 +236,22 @@ export interface StreamPropertyChangedEvent {
   oldValue: unknown;
   newValue: unknown;
 }
-/** To the publisher of a force-muted stream, and (with `active`) to everyone on forceMuteAll/disableForceMute. */
+/**
+ * Two forms. With `streamId`: to the publisher of that stream only (forceMuteStream, forceMuteAll, the
+ * host's `muteAudio`): mute it locally and send `streamUpdate { hasAudio: false }` (the SFU already stopped
+ * forwarding its audio). With `active`: to everyone (forceMuteAll: true, disableForceMute: false).
+ */
 export interface MuteForcedEvent {
   v: 1;
   q: number;
   type: 'muteForced';
-  /** Set on session-wide events. */
   active?: boolean;
-  /** Set when one stream was muted. */
   streamId?: string;
 }
-/** Server-side trickle candidate for a publisher or subscriber peer connection. */
+/**
+ * Reserved: a server-side trickle candidate. The current server puts every candidate in its SDP answers
+ * and never sends this; clients should nevertheless apply one if it comes.
+ */
 export interface ServerCandidateEvent {
   v: 1;
   q: number;
@@ -192,3 +260,5 @@ export interface ServerCandidateEvent {
   candidate: string;
   mid: string;
 }
+
+export type MediaEvent = StreamCreatedEvent | StreamDestroyedEvent | StreamPropertyChangedEvent | MuteForcedEvent | ServerCandidateEvent;

@@ -1,4 +1,5 @@
 import type { WireError } from './errors.js';
+import type { MediaEvent, MediaRequest, StreamInfo } from './media.js';
 import type { Capabilities, Role } from './roles.js';
 
 /*
@@ -163,7 +164,8 @@ export type ClientRequest =
   | SignalRequest
   | ForceDisconnectRequest
   | ModerateRequest
-  | LeaveRequest;
+  | LeaveRequest
+  | MediaRequest;
 export type ClientMessage = ClientRequest | AckMessage | PingMessage;
 export type ClientMessageType = ClientMessage['type'];
 
@@ -175,6 +177,8 @@ export interface JoinedResult {
   connection: ConnectionInfo;
   /** Everyone already in the session (self excluded). */
   connections: ConnectionInfo[];
+  /** Streams published in the session now (the reference's sessionConnected `streams`). */
+  streams: StreamInfo[];
   session: SessionState;
   capabilities: Capabilities;
   /** Secret presented with `resume`. */
@@ -302,7 +306,8 @@ export type ServerEvent =
   | SessionUpdatedEvent
   | SignalEvent
   | MuteRequestEvent
-  | DisconnectedEvent;
+  | DisconnectedEvent
+  | MediaEvent;
 
 export type ServerMessage = OkResponse | ErrorResponse | HelloEvent | PongEvent | ServerEvent;
 export type ServerMessageType = ServerMessage['type'];

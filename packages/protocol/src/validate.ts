@@ -1,5 +1,6 @@
 import { ErrorCode, ErrorName, type WireError } from './errors.js';
 import { limits, PROTOCOL_VERSION, SIGNAL_TYPE_PATTERN } from './limits.js';
+import { VIDEO_TYPES, type VideoType } from './media.js';
 import { MODERATION_ACTIONS, type ClientMessage } from './messages.js';
 
 /** Outcome of validating one inbound frame. */
@@ -130,6 +131,181 @@ export function parseClientMessage(text: string): ParseResult {
       if (raw.end !== undefined && typeof raw.end !== 'boolean') return bad('leave.end must be a boolean', id);
       return { ok: true, message: { v: 1, type: 'leave', id, end: raw.end as boolean | undefined } };
     }
+    case 'publish':
+    case 'unpublish':
+    case 'subscribe':
+    case 'unsubscribe':
+    case 'subscription':
+    case 'candidate':
+    case 'streamUpdate':
+    case 'forceUnpublish':
+    case 'forceMuteStream':
+    case 'forceMuteAll':
+    case 'disableForceMute':
+      return parseMediaRequest(t, raw, id);
+    default:
+      return bad(`Unknown message type ${JSON.stringify(t).slice(0, 64)}`, id);
+  }
+}
+
+const tooLarge = (message: string, id: number): ParseResult => ({
+  ok: false,
+  id,
+  error: { name: ErrorName.TooLarge, code: ErrorCode.TooLarge, message },
+});
+
+const MAX_DIMENSION = 16384;
+const isDims = (x: unknown): x is { width: number; height: number } =>
+  isObj(x) &&
+  Number.isSafeInteger(x.width) &&
+  Number.isSafeInteger(x.height) &&
+  (x.width as number) > 0 &&
+  (x.height as number) > 0 &&
+  (x.width as number) <= MAX_DIMENSION &&
+  (x.height as number) <= MAX_DIMENSION;
+const isFrameRate = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x > 0 && x <= 240;
+const optBool = (o: Obj, k: string): boolean => o[k] === undefined || typeof o[k] === 'boolean';
+const isVideoType = (x: unknown): x is VideoType => typeof x === 'string' && (VIDEO_TYPES as readonly string[]).includes(x);
+/** Ids of streams and subscribers are server-issued UUIDs; anything longer is not one of ours. */
+const isRef = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length <= 128;
+
+/** The media requests (media.ts): shapes and sizes; permissions and existence are the domain's. */
+function parseMediaRequest(t: string, raw: Obj, id: number): ParseResult {
+  const needRef = (k: string): ParseResult | null => (isRef(raw[k]) ? null : bad(`${t}.${k} must be a non-empty string of at most 128 characters`, id));
+  const sdpCheck = (): ParseResult | null => {
+    if (typeof raw.sdp !== 'string' || raw.sdp.length === 0) return bad(`${t}.sdp must be a non-empty SDP string`, id);
+    if (utf8Length(raw.sdp) > limits.sdpMaxBytes) return tooLarge(`${t}.sdp exceeds ${limits.sdpMaxBytes} bytes`, id);
+    if (!raw.sdp.startsWith('v=0')) return bad(`${t}.sdp is not an SDP (it must start with v=0)`, id);
+    return null;
+  };
+  const preferred = (): ParseResult | null => {
+    if (raw.preferredResolution !== undefined && raw.preferredResolution !== null && !isDims(raw.preferredResolution))
+      return bad(`${t}.preferredResolution must be { width, height } in pixels (1..${MAX_DIMENSION}) or null`, id);
+    if (raw.preferredFrameRate !== undefined && raw.preferredFrameRate !== null && !isFrameRate(raw.preferredFrameRate))
+      return bad(`${t}.preferredFrameRate must be a number in (0, 240] or null`, id);
+    if (!optBool(raw, 'subscribeToAudio') || !optBool(raw, 'subscribeToVideo')) return bad(`${t}.subscribeToAudio and subscribeToVideo must be booleans`, id);
+    return null;
+  };
+  const dims = raw.videoDimensions as { width: number; height: number } | undefined;
+  const copyDims = dims ? { width: dims.width, height: dims.height } : undefined;
+  const prefRes = raw.preferredResolution as { width: number; height: number } | null | undefined;
+  const copyPrefRes = prefRes ? { width: prefRes.width, height: prefRes.height } : (prefRes as null | undefined);
+  switch (t) {
+    case 'publish': {
+      const e = sdpCheck();
+      if (e) return e;
+      if (raw.name !== undefined && (typeof raw.name !== 'string' || raw.name.length > limits.streamNameMaxLength))
+        return bad(`publish.name must be a string of at most ${limits.streamNameMaxLength} characters`, id);
+      if (!optBool(raw, 'hasAudio') || !optBool(raw, 'hasVideo')) return bad('publish.hasAudio and hasVideo must be booleans', id);
+      if (raw.videoType !== undefined && !isVideoType(raw.videoType)) return bad(`publish.videoType must be one of ${VIDEO_TYPES.join(', ')}`, id);
+      if (raw.videoDimensions !== undefined && !isDims(raw.videoDimensions))
+        return bad(`publish.videoDimensions must be { width, height } in pixels (1..${MAX_DIMENSION})`, id);
+      if (raw.frameRate !== undefined && !isFrameRate(raw.frameRate)) return bad('publish.frameRate must be a number in (0, 240]', id);
+      return {
+        ok: true,
+        message: {
+          v: 1,
+          type: 'publish',
+          id,
+          name: raw.name as string | undefined,
+          hasAudio: raw.hasAudio as boolean | undefined,
+          hasVideo: raw.hasVideo as boolean | undefined,
+          videoType: raw.videoType as VideoType | undefined,
+          videoDimensions: copyDims,
+          frameRate: raw.frameRate as number | undefined,
+          sdp: raw.sdp as string,
+        },
+      };
+    }
+    case 'unpublish': {
+      const e = needRef('streamId');
+      if (e) return e;
+      if (raw.reason !== undefined && raw.reason !== 'mediaStopped') return bad("unpublish.reason must be 'mediaStopped' when given", id);
+      return { ok: true, message: { v: 1, type: 'unpublish', id, streamId: raw.streamId as string, reason: raw.reason as 'mediaStopped' | undefined } };
+    }
+    case 'subscribe': {
+      const e = needRef('streamId') ?? sdpCheck() ?? preferred();
+      if (e) return e;
+      return {
+        ok: true,
+        message: {
+          v: 1,
+          type: 'subscribe',
+          id,
+          streamId: raw.streamId as string,
+          sdp: raw.sdp as string,
+          subscribeToAudio: raw.subscribeToAudio as boolean | undefined,
+          subscribeToVideo: raw.subscribeToVideo as boolean | undefined,
+          preferredResolution: copyPrefRes,
+          preferredFrameRate: raw.preferredFrameRate as number | null | undefined,
+        },
+      };
+    }
+    case 'unsubscribe': {
+      const e = needRef('subscriberId');
+      if (e) return e;
+      return { ok: true, message: { v: 1, type: 'unsubscribe', id, subscriberId: raw.subscriberId as string } };
+    }
+    case 'subscription': {
+      const e = needRef('subscriberId') ?? preferred();
+      if (e) return e;
+      return {
+        ok: true,
+        message: {
+          v: 1,
+          type: 'subscription',
+          id,
+          subscriberId: raw.subscriberId as string,
+          subscribeToAudio: raw.subscribeToAudio as boolean | undefined,
+          subscribeToVideo: raw.subscribeToVideo as boolean | undefined,
+          preferredResolution: copyPrefRes,
+          preferredFrameRate: raw.preferredFrameRate as number | null | undefined,
+        },
+      };
+    }
+    case 'candidate': {
+      const e = needRef('target');
+      if (e) return e;
+      if (typeof raw.candidate !== 'string' || raw.candidate.length === 0 || raw.candidate.length > limits.candidateMaxLength)
+        return bad(`candidate.candidate must be a non-empty string of at most ${limits.candidateMaxLength} characters`, id);
+      if (typeof raw.mid !== 'string' || raw.mid.length > 64) return bad('candidate.mid must be a string of at most 64 characters', id);
+      return { ok: true, message: { v: 1, type: 'candidate', id, target: raw.target as string, candidate: raw.candidate, mid: raw.mid } };
+    }
+    case 'streamUpdate': {
+      const e = needRef('streamId');
+      if (e) return e;
+      if (!optBool(raw, 'hasAudio') || !optBool(raw, 'hasVideo')) return bad('streamUpdate.hasAudio and hasVideo must be booleans', id);
+      if (raw.videoDimensions !== undefined && !isDims(raw.videoDimensions))
+        return bad(`streamUpdate.videoDimensions must be { width, height } in pixels (1..${MAX_DIMENSION})`, id);
+      if (raw.videoType !== undefined && !isVideoType(raw.videoType)) return bad(`streamUpdate.videoType must be one of ${VIDEO_TYPES.join(', ')}`, id);
+      return {
+        ok: true,
+        message: {
+          v: 1,
+          type: 'streamUpdate',
+          id,
+          streamId: raw.streamId as string,
+          hasAudio: raw.hasAudio as boolean | undefined,
+          hasVideo: raw.hasVideo as boolean | undefined,
+          videoDimensions: copyDims,
+          videoType: raw.videoType as VideoType | undefined,
+        },
+      };
+    }
+    case 'forceUnpublish':
+    case 'forceMuteStream': {
+      const e = needRef('streamId');
+      if (e) return e;
+      return { ok: true, message: { v: 1, type: t, id, streamId: raw.streamId as string } };
+    }
+    case 'forceMuteAll': {
+      const ex = raw.excludedStreamIds;
+      if (ex !== undefined && (!Array.isArray(ex) || ex.length > limits.excludedStreamsMax || !ex.every(isRef)))
+        return bad(`forceMuteAll.excludedStreamIds must be an array of at most ${limits.excludedStreamsMax} stream ids`, id);
+      return { ok: true, message: { v: 1, type: 'forceMuteAll', id, excludedStreamIds: ex ? [...(ex as string[])] : [] } };
+    }
+    case 'disableForceMute':
+      return { ok: true, message: { v: 1, type: 'disableForceMute', id } };
     default:
       return bad(`Unknown message type ${JSON.stringify(t).slice(0, 64)}`, id);
   }

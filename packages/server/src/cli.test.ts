@@ -1,4 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifyClientToken } from './service/tokens.js';
@@ -85,6 +86,33 @@ describe('convene CLI', () => {
     while (!/API secret: /.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(out).toContain('API key: env_key');
     expect(out).toContain('API secret: env_secret_value');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 30_000);
+
+  it('convene start --rtc-port with an invalid port exits 2', () => {
+    const r = convene(['start', '--port', '0', '--rtc-port', '70000']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('invalid RTC port');
+  });
+
+  it('convene start takes the media UDP port from RTC_PORT and prints it', async () => {
+    const free = await new Promise<number>((resolve) => {
+      const s = createSocket('udp4');
+      s.bind(0, '0.0.0.0', () => {
+        const { port } = s.address();
+        s.close(() => resolve(port));
+      });
+    });
+    const child = spawn(process.execPath, [bin, 'start', '--port', '0', '--log-level', 'silent', '--announced-ip', '203.0.113.7'], {
+      env: { ...process.env, RTC_PORT: String(free) },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 15_000;
+    while (!/API secret: /.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(out).toContain(`Media: UDP ${free}`);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   }, 30_000);

@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_PORT, ROLES, type Role } from '@convene/protocol';
 import { signHs256 } from './service/jwt.js';
-import { SERVER_VERSION, startServer } from './service/startServer.js';
+import { DEFAULT_RTC_PORT, SERVER_VERSION, startServer } from './service/startServer.js';
 import type { LogLevel } from './util/log.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -13,6 +13,8 @@ interface Command {
   usage: string;
   options: Options;
   run(values: Values, io: CliIo): Promise<number>;
+  /** Commands that parse their own arguments get them raw (then `options` and `run` are unused). */
+  runRaw?(argv: string[], io: CliIo): Promise<number>;
 }
 
 /** Where the CLI writes; injectable for tests. */
@@ -38,10 +40,18 @@ Options:
   --api-secret <s>    API secret (env CONVENE_API_SECRET)
   --production        Require an API key and secret (also NODE_ENV=production)
   --log-level <lvl>   ${LOG_LEVELS.join(', ')} (env LOG_LEVEL, default info)
+  --rtc-port <n>      The one UDP port for all media (env RTC_PORT, default ${DEFAULT_RTC_PORT};
+                      0 = any free port, which is also the default with --port 0)
+  --rtc-bind <addr>   Local address of the media port (env RTC_BIND_ADDRESS, default 0.0.0.0)
+  --announced-ip <ip> Public IP written into media ICE candidates, for a server behind NAT
+                      (env CONVENE_ANNOUNCED_IP)
   -h, --help          Show this help
 `,
   options: {
     port: { type: 'string' },
+    'rtc-port': { type: 'string' },
+    'rtc-bind': { type: 'string' },
+    'announced-ip': { type: 'string' },
     host: { type: 'string' },
     'api-key': { type: 'string' },
     'api-secret': { type: 'string' },
@@ -55,6 +65,14 @@ Options:
       io.err(`convene start: invalid port ${JSON.stringify(portText)}\n`);
       return 2;
     }
+    const rtcPortText = (v['rtc-port'] as string | undefined) ?? io.env.RTC_PORT;
+    const rtcPort = rtcPortText === undefined ? undefined : Number(rtcPortText);
+    if (rtcPort !== undefined && (!Number.isInteger(rtcPort) || rtcPort < 0 || rtcPort > 65535)) {
+      io.err(`convene start: invalid RTC port ${JSON.stringify(rtcPortText)}\n`);
+      return 2;
+    }
+    const rtcBindAddress = (v['rtc-bind'] as string | undefined) ?? io.env.RTC_BIND_ADDRESS;
+    const announcedIp = (v['announced-ip'] as string | undefined) ?? io.env.CONVENE_ANNOUNCED_IP;
     const logLevel = ((v['log-level'] as string | undefined) ?? io.env.LOG_LEVEL ?? 'info') as LogLevel;
     if (!LOG_LEVELS.includes(logLevel)) {
       io.err(`convene start: --log-level must be one of ${LOG_LEVELS.join(', ')}\n`);
@@ -65,7 +83,18 @@ Options:
     const production = v.production === true || io.env.NODE_ENV === 'production';
     let server;
     try {
-      server = await startServer({ port, host: v.host as string | undefined, apiKey, apiSecret, production, logLevel, redisUrl: io.env.REDIS_URL });
+      server = await startServer({
+        port,
+        host: v.host as string | undefined,
+        apiKey,
+        apiSecret,
+        production,
+        logLevel,
+        redisUrl: io.env.REDIS_URL,
+        rtcPort,
+        rtcBindAddress,
+        announcedIp,
+      });
     } catch (err) {
       io.err(`convene start: ${(err as Error).message}\n`);
       return 1;
@@ -73,6 +102,7 @@ Options:
     const shown = v.host === undefined ? `http://localhost:${server.port}` : server.url;
     io.out(
       `Convene ${SERVER_VERSION} listening on ${shown}${server.devMode ? ' (dev mode)' : ''}\n` +
+        (server.rtcPort !== null ? `Media: UDP ${server.rtcPort}\n` : '') +
         `API key: ${server.apiKey}\n` +
         `API secret: ${server.apiSecret}\n`,
     );
@@ -142,8 +172,29 @@ Options:
   },
 };
 
-/** Subcommands. Later: loadtest, doctor. */
-const COMMANDS: Record<string, Command> = { start, token };
+/** The loadtest entry point of @convene/loadtest (loaded at run time: no build dependency on it). */
+type LoadtestModule = { runLoadtestCli(argv: string[], io: CliIo): Promise<number> };
+
+const loadtest: Command = {
+  summary: 'Load-test a server with bots (synthetic VP8/Opus, no browser)',
+  usage: 'Usage: convene loadtest --url <server> --api-key <key> --api-secret <secret> [options]\n',
+  options: {},
+  run: async () => 2,
+  async runRaw(argv, io) {
+    const specifier = '@convene/loadtest';
+    let mod: LoadtestModule;
+    try {
+      mod = (await import(specifier)) as LoadtestModule;
+    } catch (err) {
+      io.err(`convene loadtest: the load tester (@convene/loadtest) is not installed or not built: ${(err as Error).message}\n`);
+      return 1;
+    }
+    return mod.runLoadtestCli(argv, io);
+  },
+};
+
+/** Subcommands. Later: doctor. */
+const COMMANDS: Record<string, Command> = { start, token, loadtest };
 
 function mainUsage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
@@ -177,6 +228,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.err(`convene: unknown command ${JSON.stringify(name)}\n\n${mainUsage()}`);
     return 2;
   }
+  if (cmd.runRaw) return cmd.runRaw(rest, io);
   let values: Values;
   try {
     ({ values } = parseArgs({ args: rest, options: { ...cmd.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));

@@ -6,5 +6,6 @@
  * const server = await startServer({ port: 0, apiKey: 'key', apiSecret: 'secret', logLevel: 'silent' });
  * await server.close();
  */
-export { startServer, SERVER_VERSION, type ServerOptions, type ConveneServer } from './service/startServer.js';
+export { startServer, SERVER_VERSION, DEFAULT_RTC_PORT, type ServerOptions, type ConveneServer } from './service/startServer.js';
+export type { MediaTestHooks, SubscriberRef } from './service/SfuMediaPlane.js';
 export type { LogLevel } from './util/log.js';

@@ -1,4 +1,5 @@
 import { capabilitiesFor, type Capabilities, type ConnectionInfo, type Role } from '@convene/protocol';
+import type { Stream, Subscription } from './Stream.js';
 
 /**
  * Where a participant's frames go while its socket is attached. The rtc layer
@@ -45,6 +46,10 @@ export class Participant {
   /** ms since epoch the sink was lost; 0 while attached. */
   awaySince = 0;
   closed = false;
+  /** Streams this connection publishes, by streamId. */
+  readonly streams = new Map<string, Stream>();
+  /** This connection's subscriptions, by subscriberId. */
+  readonly subscriptions = new Map<string, Subscription>();
 
   #sink: FrameSink | null;
   #seq = 0;

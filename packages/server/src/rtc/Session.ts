@@ -1,6 +1,8 @@
 import {
   CloseCode,
   ErrorCode,
+  ErrorName,
+  limits,
   normalizeUserName,
   validateIdleTimeoutMins,
   validatePasscode,
@@ -9,13 +11,21 @@ import {
   type ConnectionInfo,
   type ModerationAction,
   type Role,
+  type PublishResult,
   type SessionState,
   type SessionSummary,
+  type StreamDestroyedReason,
+  type StreamInfo,
+  type StreamProperty,
+  type SubscribeResult,
+  type VideoType,
 } from '@convene/protocol';
 import type { Logger } from '../util/log.js';
 import type { SessionStore } from '../store/SessionStore.js';
 import { RtcError } from './errors.js';
+import type { MediaPlane, MediaPublisher, MediaRoom, MediaSubscriber } from './MediaPlane.js';
 import { Participant, tailOf, type FrameSink, type ReplayLimits } from './Participant.js';
+import { Stream, Subscription } from './Stream.js';
 
 /** What a Session needs from its owner. */
 export interface SessionDeps {
@@ -29,6 +39,10 @@ export interface SessionDeps {
   coalesceIntervalMs: number;
   newConnectionId(): string;
   newResumeToken(): string;
+  /** Ids of streams and subscriptions. */
+  newMediaId(): string;
+  /** The media plane, or null when this server runs without media (publish/subscribe then fail). */
+  media: MediaPlane | null;
   /** A participant left the session for good. */
   onParticipantGone(p: Participant): void;
   /** The session ended (last one left, host ended it, idle timeout). */
@@ -50,6 +64,43 @@ export interface JoinParams {
 export type SessionEndReason = 'sessionEnded' | 'idleTimeout' | 'empty';
 
 const PASSCODE_REJECTED = 'The session passcode is missing or incorrect';
+
+/** A validated publish request (see PublishRequest in @convene/protocol). */
+export interface PublishParams {
+  sdp: string;
+  name?: string;
+  hasAudio?: boolean;
+  hasVideo?: boolean;
+  videoType?: VideoType;
+  videoDimensions?: { width: number; height: number };
+  frameRate?: number;
+}
+
+/** A validated subscribe request. */
+export interface SubscribeParams {
+  streamId: string;
+  sdp: string;
+  subscribeToAudio?: boolean;
+  subscribeToVideo?: boolean;
+  preferredResolution?: { width: number; height: number } | null;
+  preferredFrameRate?: number | null;
+}
+
+/** A validated subscription update. */
+export interface SubscriptionUpdate {
+  subscribeToAudio?: boolean;
+  subscribeToVideo?: boolean;
+  preferredResolution?: { width: number; height: number } | null;
+  preferredFrameRate?: number | null;
+}
+
+/** A validated stream update from its publisher. */
+export interface StreamUpdate {
+  hasAudio?: boolean;
+  hasVideo?: boolean;
+  videoDimensions?: { width: number; height: number };
+  videoType?: VideoType;
+}
 
 /**
  * One session: its participants, roles, moderation, signals and lifecycle.
@@ -78,6 +129,8 @@ export class Session {
   #flushTimer: NodeJS.Timeout | null = null;
   #idleTimer: NodeJS.Timeout | null = null;
   #overflowed = new Set<Participant>();
+  readonly #streams = new Map<string, Stream>();
+  #room: MediaRoom | null = null;
   /** Everyone's info JSON, comma-joined in join order (null = rebuild): a join storm appends instead of re-serialising n entries per join. */
   #listJson: string | null = '';
 
@@ -158,7 +211,7 @@ export class Session {
    * host-role joiner if none is set), assigns host/manager standing and
    * announces the newcomer. Throws RtcError when refused.
    */
-  join(params: JoinParams, now: number): { participant: Participant; othersJson: string } {
+  join(params: JoinParams, now: number): { participant: Participant; othersJson: string; streamsJson: string } {
     if (this.#ended) throw RtcError.invalidState('The session has ended');
     if (params.idleTimeoutMins !== undefined) {
       const err = validateIdleTimeoutMins(params.idleTimeoutMins);
@@ -229,7 +282,7 @@ export class Session {
       );
     this.#checkIdle();
     this.#log.debug({ connectionId: p.connectionId, role: p.role, isHost: p.isHost }, 'joined');
-    return { participant: p, othersJson };
+    return { participant: p, othersJson, streamsJson: this.streamsJson() };
   }
 
   /**
@@ -245,6 +298,7 @@ export class Session {
     sink?.close(closeCode, reason);
     this.#participants.delete(p.connectionId);
     this.#listJson = null;
+    this.#releaseMedia(p, reason);
     this.#deps.onParticipantGone(p);
     this.#write(this.#deps.store.removeParticipant(this.id, p.connectionId));
     this.#log.debug({ connectionId: p.connectionId, reason }, 'left');
@@ -371,6 +425,8 @@ export class Session {
         if (!caps.canMuteUser) deny(action === 'muteAudio' ? 'mute other users' : 'ask other users to unmute');
         const t = needTarget();
         this.flushPending();
+        // muteAudio is enforced (the SFU stops forwarding the target's audio); requestUnmute only asks.
+        if (action === 'muteAudio') for (const st of t.streams.values()) if (st.media.hasAudioTrack) this.#forceMute(st);
         this.#sendTo(t, tailOf({ type: 'muteRequest', action, by: actor.connectionId }));
         this.#drainOverflow();
         return;
@@ -412,6 +468,345 @@ export class Session {
   dispose(): void {
     this.#clearTimers();
     this.#ended = true;
+    this.#closeAllMedia();
+  }
+
+
+  // Media ---------------------------------------------------------------------
+
+  /** Number of published streams. */
+  get streamCount(): number {
+    return this.#streams.size;
+  }
+
+  /** A stream by id. */
+  stream(streamId: string): Stream | undefined {
+    return this.#streams.get(streamId);
+  }
+
+  /** Every stream's info, in publish order. */
+  streamInfos(): StreamInfo[] {
+    return [...this.#streams.values()].map((st) => st.info);
+  }
+
+  /** The streams as a JSON array (for the join result). */
+  streamsJson(): string {
+    return this.#streams.size === 0 ? '[]' : JSON.stringify(this.streamInfos());
+  }
+
+  /**
+   * Publish a stream: needs canPublish (1500); `videoType: 'screen'` while sharing is locked needs the host
+   * (1500). The SFU answers the offer; everyone else gets streamCreated. While force-mute is active the
+   * stream starts with audio muted.
+   */
+  async publish(p: Participant, req: PublishParams): Promise<PublishResult> {
+    this.#assertMember(p);
+    if (!p.capabilities.canPublish) throw RtcError.permissionDenied('This connection is not allowed to publish', ErrorCode.PublishPermissionDenied);
+    this.#checkShareLock(p, req.videoType);
+    if (p.streams.size >= limits.maxStreamsPerConnection)
+      throw new RtcError(ErrorName.LimitExceeded, ErrorCode.LimitExceeded, `A connection may publish at most ${limits.maxStreamsPerConnection} streams`);
+    const room = this.#mediaRoom();
+    let stream: Stream | null = null;
+    let pub: MediaPublisher;
+    try {
+      pub = await room.publish(req.sdp, (why) => {
+        if (stream && !stream.closed) {
+          this.#log.info({ streamId: stream.id, why }, 'publisher transport ended');
+          this.#destroyStream(stream, 'networkDisconnected');
+          this.#drainOverflow();
+        }
+      });
+    } catch (err) {
+      throw mediaError(err, 'publish');
+    }
+    if (p.closed || this.#ended || this.#participants.get(p.connectionId) !== p) {
+      pub.close();
+      throw RtcError.invalidState('The connection left the session while publishing');
+    }
+    if (!pub.hasAudioTrack && !pub.hasVideoTrack) {
+      pub.close();
+      throw RtcError.invalidParameter('The offer has no audio or video track the server can receive (VP8 or Opus, with a=ssrc)');
+    }
+    try {
+      this.#checkShareLock(p, req.videoType); // the lock may have changed while the SFU answered
+    } catch (err) {
+      pub.close();
+      throw err;
+    }
+    const audioMuted = this.#forceMuteActive && pub.hasAudioTrack;
+    const info: StreamInfo = {
+      streamId: this.#deps.newMediaId(),
+      connectionId: p.connectionId,
+      name: req.name ?? '',
+      hasAudio: pub.hasAudioTrack && (req.hasAudio ?? true) && !audioMuted,
+      hasVideo: pub.hasVideoTrack && (req.hasVideo ?? true),
+      videoType: pub.hasVideoTrack ? (req.videoType ?? 'camera') : null,
+      videoDimensions: pub.hasVideoTrack && req.videoDimensions ? { ...req.videoDimensions } : null,
+      frameRate: pub.hasVideoTrack ? (req.frameRate ?? null) : null,
+      creationTime: Date.now(),
+    };
+    stream = new Stream(p, info, pub);
+    if (pub.hasAudioTrack && !info.hasAudio) {
+      pub.setAudioForwarding(false);
+      stream.audioPaused = true;
+    }
+    this.#streams.set(stream.id, stream);
+    p.streams.set(stream.id, stream);
+    this.flushPending();
+    this.#broadcast(tailOf({ type: 'streamCreated', stream: info }), p);
+    this.#drainOverflow();
+    this.#log.debug({ streamId: stream.id, connectionId: p.connectionId, audio: pub.hasAudioTrack, video: pub.hasVideoTrack }, 'stream published');
+    return { stream: info, sdp: pub.answer, audioMuted };
+  }
+
+  /** The publisher stops a stream of its own (reason `unpublished`, or `mediaStopped` when capture ended). */
+  unpublish(p: Participant, streamId: string, reason: 'unpublished' | 'mediaStopped' = 'unpublished'): void {
+    const st = p.streams.get(streamId);
+    if (!st) throw RtcError.notFound(`Stream ${streamId.slice(0, 64)} is not published by this connection`);
+    this.#destroyStream(st, reason);
+    this.#drainOverflow();
+  }
+
+  /** Subscribe `p` to a stream: the SFU answers the subscriber's offer. */
+  async subscribe(p: Participant, req: SubscribeParams): Promise<SubscribeResult> {
+    this.#assertMember(p);
+    if (!p.capabilities.canSubscribe) throw RtcError.permissionDenied('This connection is not allowed to subscribe');
+    const st = this.#streams.get(req.streamId);
+    if (!st) throw RtcError.notFound(`Stream ${req.streamId.slice(0, 64)} is not published in this session`);
+    if (p.subscriptions.size >= limits.maxSubscriptionsPerConnection)
+      throw new RtcError(ErrorName.LimitExceeded, ErrorCode.LimitExceeded, `A connection may hold at most ${limits.maxSubscriptionsPerConnection} subscriptions`);
+    const room = this.#mediaRoom();
+    const subscriberId = this.#deps.newMediaId();
+    const audio = req.subscribeToAudio ?? true;
+    const video = req.subscribeToVideo ?? true;
+    let sub: Subscription | null = null;
+    let media: MediaSubscriber;
+    try {
+      media = await room.subscribe(
+        req.sdp,
+        st.media,
+        { audio, video, subscriberConnectionId: p.connectionId, streamId: st.id, subscriberId },
+        (why) => {
+          if (sub && !sub.closed) {
+            this.#log.info({ subscriberId, why }, 'subscriber transport ended');
+            this.#closeSubscription(sub);
+          }
+        },
+      );
+    } catch (err) {
+      throw mediaError(err, 'subscribe');
+    }
+    if (p.closed || this.#ended || this.#participants.get(p.connectionId) !== p) {
+      media.close();
+      throw RtcError.invalidState('The connection left the session while subscribing');
+    }
+    if (st.closed) {
+      media.close();
+      throw RtcError.notFound(`Stream ${req.streamId.slice(0, 64)} was destroyed while subscribing`);
+    }
+    sub = new Subscription({
+      id: subscriberId,
+      owner: p,
+      stream: st,
+      media,
+      audio,
+      video,
+      preferredResolution: req.preferredResolution ?? null,
+      preferredFrameRate: req.preferredFrameRate ?? null,
+    });
+    st.subscriptions.add(sub);
+    p.subscriptions.set(sub.id, sub);
+    return { subscriberId, sdp: media.answer, audioMid: media.audioMid, videoMid: media.videoMid };
+  }
+
+  /** End one of `p`'s subscriptions. */
+  unsubscribe(p: Participant, subscriberId: string): void {
+    const sub = p.subscriptions.get(subscriberId);
+    if (!sub) throw RtcError.notFound(`Subscription ${subscriberId.slice(0, 64)} does not exist`);
+    this.#closeSubscription(sub);
+  }
+
+  /** Change what one of `p`'s subscriptions receives. */
+  updateSubscription(p: Participant, subscriberId: string, u: SubscriptionUpdate): void {
+    const sub = p.subscriptions.get(subscriberId);
+    if (!sub) throw RtcError.notFound(`Subscription ${subscriberId.slice(0, 64)} does not exist`);
+    if (u.subscribeToAudio !== undefined && u.subscribeToAudio !== sub.audio) {
+      sub.audio = u.subscribeToAudio;
+      sub.media.setAudio(sub.audio);
+    }
+    if (u.subscribeToVideo !== undefined && u.subscribeToVideo !== sub.video) {
+      sub.video = u.subscribeToVideo;
+      sub.media.setVideo(sub.video);
+    }
+    if (u.preferredResolution !== undefined) sub.preferredResolution = u.preferredResolution;
+    if (u.preferredFrameRate !== undefined) sub.preferredFrameRate = u.preferredFrameRate;
+  }
+
+  /** A trickled ICE candidate for one of `p`'s peer connections (a stream or a subscription of its own). */
+  addCandidate(p: Participant, target: string, candidate: string, mid: string): void {
+    const media = p.streams.get(target)?.media ?? p.subscriptions.get(target)?.media;
+    if (!media) throw RtcError.notFound(`No stream or subscription ${target.slice(0, 64)} of this connection`);
+    try {
+      media.addCandidate(candidate, mid);
+    } catch (err) {
+      throw mediaError(err, 'candidate');
+    }
+  }
+
+  /** The publisher changed its stream: everyone gets one streamPropertyChanged per changed property. */
+  updateStream(p: Participant, streamId: string, u: StreamUpdate): void {
+    const st = p.streams.get(streamId);
+    if (!st) throw RtcError.notFound(`Stream ${streamId.slice(0, 64)} is not published by this connection`);
+    if (u.videoType !== undefined && u.videoType !== st.info.videoType) this.#checkShareLock(p, u.videoType);
+    const changes: { changedProperty: StreamProperty; oldValue: unknown; newValue: unknown }[] = [];
+    const info = st.info;
+    if (u.hasAudio !== undefined && st.media.hasAudioTrack) {
+      if (u.hasAudio !== info.hasAudio) {
+        changes.push({ changedProperty: 'hasAudio', oldValue: info.hasAudio, newValue: u.hasAudio });
+        info.hasAudio = u.hasAudio;
+      }
+      // Forward audio exactly while the publisher says it sends some (an unmute also lifts a force mute).
+      if (st.audioPaused === u.hasAudio) {
+        st.audioPaused = !u.hasAudio;
+        st.media.setAudioForwarding(u.hasAudio);
+      }
+    }
+    if (u.hasVideo !== undefined && st.media.hasVideoTrack && u.hasVideo !== info.hasVideo) {
+      changes.push({ changedProperty: 'hasVideo', oldValue: info.hasVideo, newValue: u.hasVideo });
+      info.hasVideo = u.hasVideo;
+    }
+    if (u.videoDimensions !== undefined && st.media.hasVideoTrack) {
+      const old = info.videoDimensions;
+      if (!old || old.width !== u.videoDimensions.width || old.height !== u.videoDimensions.height) {
+        const next = { ...u.videoDimensions };
+        changes.push({ changedProperty: 'videoDimensions', oldValue: old, newValue: next });
+        info.videoDimensions = next;
+      }
+    }
+    if (u.videoType !== undefined && st.media.hasVideoTrack && u.videoType !== info.videoType) {
+      changes.push({ changedProperty: 'videoType', oldValue: info.videoType, newValue: u.videoType });
+      info.videoType = u.videoType;
+    }
+    if (changes.length === 0) return;
+    this.flushPending();
+    for (const c of changes) this.#broadcast(tailOf({ type: 'streamPropertyChanged', streamId: st.id, ...c }));
+    this.#drainOverflow();
+  }
+
+  /** Stop someone's stream (`actor` null = server): needs canForceUnpublish (1530); unknown stream 1535. */
+  forceUnpublish(actor: Participant | null, streamId: string): void {
+    if (actor && !actor.capabilities.canForceUnpublish)
+      throw RtcError.permissionDenied('This connection is not allowed to force other connections to unpublish', ErrorCode.ForceDisconnectDenied);
+    const st = this.#streams.get(streamId);
+    if (!st) throw new RtcError('OT_NOT_FOUND', ErrorCode.ForceUnpublishNotFound, `Stream ${streamId.slice(0, 64)} is not publishing to the session`);
+    this.#destroyStream(st, 'forceUnpublished');
+    this.#drainOverflow();
+  }
+
+  /** Mute one stream's audio (`actor` null = server): needs canForceMute (1520). */
+  forceMuteStream(actor: Participant | null, streamId: string): void {
+    if (actor && !actor.capabilities.canForceMute) throw RtcError.permissionDenied('This connection is not allowed to force other connections to mute');
+    const st = this.#streams.get(streamId);
+    if (!st) throw RtcError.notFound(`Stream ${streamId.slice(0, 64)} is not publishing to the session`);
+    this.flushPending();
+    this.#forceMute(st);
+    this.#drainOverflow();
+  }
+
+  /** Mute every stream but `excluded`, and make new streams start muted until disableForceMute. */
+  forceMuteAll(actor: Participant | null, excludedStreamIds: readonly string[]): void {
+    if (actor && !actor.capabilities.canForceMute) throw RtcError.permissionDenied('This connection is not allowed to force other connections to mute');
+    const excluded = new Set(excludedStreamIds);
+    this.flushPending();
+    for (const st of this.#streams.values()) if (!excluded.has(st.id)) this.#forceMute(st);
+    if (!this.#forceMuteActive) {
+      this.#forceMuteActive = true;
+      this.#sessionUpdated(['forceMuteActive'], actor?.connectionId);
+      this.#write(this.#deps.store.updateSession(this.id, { forceMuteActive: true }));
+    }
+    this.#broadcast(tailOf({ type: 'muteForced', active: true }));
+    this.#drainOverflow();
+  }
+
+  /** New streams no longer start muted; everyone gets muteForced { active: false }. Needs canForceMute (1520). */
+  disableForceMute(actor: Participant | null): void {
+    if (actor && !actor.capabilities.canForceMute) throw RtcError.permissionDenied('This connection is not allowed to change the mute state of the session');
+    this.flushPending();
+    if (this.#forceMuteActive) {
+      this.#forceMuteActive = false;
+      this.#sessionUpdated(['forceMuteActive'], actor?.connectionId);
+      this.#write(this.#deps.store.updateSession(this.id, { forceMuteActive: false }));
+    }
+    this.#broadcast(tailOf({ type: 'muteForced', active: false }));
+    this.#drainOverflow();
+  }
+
+  #assertMember(p: Participant): void {
+    if (this.#ended || p.closed || this.#participants.get(p.connectionId) !== p) throw RtcError.invalidState('The connection is not in the session');
+  }
+
+  #checkShareLock(p: Participant, videoType: VideoType | undefined): void {
+    if (videoType === 'screen' && this.#shareLocked && !p.isHost)
+      throw RtcError.permissionDenied('Screen sharing is locked: only the host may share', ErrorCode.PublishPermissionDenied);
+  }
+
+  #mediaRoom(): MediaRoom {
+    const media = this.#deps.media;
+    if (!media) throw RtcError.invalidState('This server runs without media');
+    this.#room ??= media.createRoom(this.id);
+    return this.#room;
+  }
+
+  /** Stop forwarding the stream's audio and tell its publisher to mute. */
+  #forceMute(st: Stream): void {
+    if (st.media.hasAudioTrack && !st.audioPaused) {
+      st.audioPaused = true;
+      st.media.setAudioForwarding(false);
+    }
+    this.#sendTo(st.owner, tailOf({ type: 'muteForced', streamId: st.id }));
+  }
+
+  /** Close a stream, its media and its subscriptions; everyone still here gets streamDestroyed. Caller drains. */
+  #destroyStream(st: Stream, reason: StreamDestroyedReason): void {
+    if (st.closed) return;
+    st.closed = true;
+    this.#streams.delete(st.id);
+    st.owner.streams.delete(st.id);
+    for (const sub of [...st.subscriptions]) this.#closeSubscription(sub);
+    st.media.close();
+    if (this.#ended) return;
+    this.flushPending();
+    this.#broadcast(tailOf({ type: 'streamDestroyed', streamId: st.id, reason }));
+    this.#log.debug({ streamId: st.id, reason }, 'stream destroyed');
+  }
+
+  #closeSubscription(sub: Subscription): void {
+    if (sub.closed) return;
+    sub.closed = true;
+    sub.stream.subscriptions.delete(sub);
+    sub.owner.subscriptions.delete(sub.id);
+    sub.media.close();
+  }
+
+  /** A participant left: its subscriptions end silently, its streams are destroyed for the same reason. */
+  #releaseMedia(p: Participant, reason: ConnectionDestroyedReason): void {
+    for (const sub of [...p.subscriptions.values()]) this.#closeSubscription(sub);
+    for (const st of [...p.streams.values()]) this.#destroyStream(st, reason);
+  }
+
+  #closeAllMedia(): void {
+    for (const st of [...this.#streams.values()]) {
+      st.closed = true;
+      for (const sub of st.subscriptions) {
+        sub.closed = true;
+        sub.owner.subscriptions.delete(sub.id);
+      }
+      st.subscriptions.clear();
+      st.owner.streams.delete(st.id);
+    }
+    this.#streams.clear();
+    this.#room?.close();
+    this.#room = null;
   }
 
   // -------------------------------------------------------------------------
@@ -523,6 +918,7 @@ export class Session {
     const everyone = [...this.#participants.values()];
     this.#participants.clear();
     this.#listJson = '';
+    this.#closeAllMedia();
     for (const p of everyone) {
       const sink = p.sink;
       if (p === by) {
@@ -542,4 +938,13 @@ export class Session {
   #write(op: Promise<void>): void {
     op.catch((err: unknown) => this.#log.error({ err }, 'session store write failed'));
   }
+}
+
+/** Map a media-plane failure to a wire error: a bad offer is the caller's fault, anything else ours. */
+function mediaError(err: unknown, what: string): RtcError {
+  if (err instanceof RtcError) return err;
+  if (err instanceof TypeError) return RtcError.invalidParameter(`${what}: ${err.message}`);
+  const e = new RtcError('OT_UNEXPECTED_SERVER_RESPONSE', ErrorCode.InternalError, `${what} failed in the media server`);
+  e.cause = err;
+  return e;
 }

@@ -4,6 +4,7 @@ import type { Router } from '../routing/Router.js';
 import type { SessionStore } from '../store/SessionStore.js';
 import { moduleLogger, type Logger } from '../util/log.js';
 import { RtcError } from './errors.js';
+import type { MediaPlane } from './MediaPlane.js';
 import type { FrameSink, Participant, ReplayLimits } from './Participant.js';
 import { Session, type JoinParams } from './Session.js';
 
@@ -18,6 +19,8 @@ export interface SessionManagerOptions {
   replayLimits: ReplayLimits;
   coalesceAt: number;
   coalesceIntervalMs: number;
+  /** The media plane; without it publish and subscribe fail with OT_INVALID_STATE. */
+  media?: MediaPlane | null;
 }
 
 /** A connection and the session it belongs to. */
@@ -54,6 +57,13 @@ export class SessionManager {
     return this.#sessions.size;
   }
 
+  /** Number of published streams in all sessions. */
+  get streamCount(): number {
+    let n = 0;
+    for (const s of this.#sessions.values()) n += s.streamCount;
+    return n;
+  }
+
   /** Number of connections in all sessions (away ones included). */
   get connectionCount(): number {
     return this.#members.size;
@@ -77,7 +87,7 @@ export class SessionManager {
    * Join `sessionName` (already checked against the token), creating the
    * session on first join. Throws RtcError when refused.
    */
-  async join(sessionName: string, params: JoinParams): Promise<Membership & { othersJson: string }> {
+  async join(sessionName: string, params: JoinParams): Promise<Membership & { othersJson: string; streamsJson: string }> {
     if (this.#closed) throw RtcError.invalidState('The server is shutting down');
     const n = normalizeSessionName(sessionName);
     if (!n.ok) throw RtcError.invalidSession(n.message);
@@ -88,9 +98,9 @@ export class SessionManager {
         continue;
       }
       try {
-        const { participant, othersJson } = session.join(params, Date.now());
+        const { participant, othersJson, streamsJson } = session.join(params, Date.now());
         this.#members.set(participant.connectionId, { session, participant });
-        return { session, participant, othersJson };
+        return { session, participant, othersJson, streamsJson };
       } catch (err) {
         // A refused first join must not leave an empty session behind.
         if (session.pristine) session.end('sessionEnded');
@@ -165,6 +175,8 @@ export class SessionManager {
       coalesceIntervalMs: this.#opts.coalesceIntervalMs,
       newConnectionId: () => randomUUID(),
       newResumeToken: () => randomBytes(24).toString('base64url'),
+      newMediaId: () => randomUUID(),
+      media: this.#opts.media ?? null,
       onParticipantGone: (p) => {
         this.#members.delete(p.connectionId);
         this.#away.delete(p);

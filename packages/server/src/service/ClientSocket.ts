@@ -219,6 +219,48 @@ export class ClientSocket implements FrameSink {
         session.moderate(p, msg.action, msg.target, msg.userName);
         this.#ok(msg.id);
         return;
+      case 'publish':
+        this.#answerAsync(msg.id, session.publish(p, msg));
+        return;
+      case 'subscribe':
+        this.#answerAsync(msg.id, session.subscribe(p, msg));
+        return;
+      case 'unpublish':
+        session.unpublish(p, msg.streamId, msg.reason ?? 'unpublished');
+        this.#ok(msg.id);
+        return;
+      case 'unsubscribe':
+        session.unsubscribe(p, msg.subscriberId);
+        this.#ok(msg.id);
+        return;
+      case 'subscription':
+        session.updateSubscription(p, msg.subscriberId, msg);
+        this.#ok(msg.id);
+        return;
+      case 'candidate':
+        session.addCandidate(p, msg.target, msg.candidate, msg.mid);
+        this.#ok(msg.id);
+        return;
+      case 'streamUpdate':
+        session.updateStream(p, msg.streamId, msg);
+        this.#ok(msg.id);
+        return;
+      case 'forceUnpublish':
+        session.forceUnpublish(p, msg.streamId);
+        this.#ok(msg.id);
+        return;
+      case 'forceMuteStream':
+        session.forceMuteStream(p, msg.streamId);
+        this.#ok(msg.id);
+        return;
+      case 'forceMuteAll':
+        session.forceMuteAll(p, msg.excludedStreamIds);
+        this.#ok(msg.id);
+        return;
+      case 'disableForceMute':
+        session.disableForceMute(p);
+        this.#ok(msg.id);
+        return;
       case 'leave':
         if (msg.end === true && session.canEnd(p)) {
           this.#ok(msg.id, { ended: true });
@@ -241,6 +283,19 @@ export class ClientSocket implements FrameSink {
       });
   }
 
+  /**
+   * Answer a request whose work is asynchronous (the SFU answering an SDP offer). Later frames of this
+   * socket wait, so requests are still handled in order (a `candidate` never overtakes its `publish`).
+   */
+  #answerAsync(id: number, work: Promise<object>): void {
+    this.#runAsync(
+      work.then(
+        (result) => this.#ok(id, result as Record<string, unknown>),
+        (err: unknown) => this.#error(id, this.#toWire(err)),
+      ),
+    );
+  }
+
   async #connect(msg: ConnectRequest): Promise<void> {
     const ctx = this.#ctx;
     const name = normalizeSessionName(msg.sessionId);
@@ -259,7 +314,7 @@ export class ClientSocket implements FrameSink {
       return;
     }
     const tok = t.value;
-    let m: Membership & { othersJson: string };
+    let m: Membership & { othersJson: string; streamsJson: string };
     try {
       m = await ctx.manager.join(msg.sessionId, {
         role: tok.role,
@@ -291,6 +346,8 @@ export class ClientSocket implements FrameSink {
         p.infoJson +
         ',"connections":' +
         m.othersJson +
+        ',"streams":' +
+        m.streamsJson +
         ',"session":' +
         JSON.stringify(session.state) +
         ',"capabilities":' +

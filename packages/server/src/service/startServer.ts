@@ -1,14 +1,22 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { limits, SIGNALING_PATH } from '@convene/protocol';
 import { createBackends, type Backends } from '../routing/createBackends.js';
 import { SessionManager } from '../rtc/SessionManager.js';
+import { MediaWorker } from '../sfu/index.js';
 import { createRootLogger, moduleLogger, type LogLevel, type Logger } from '../util/log.js';
 import { landingPage } from './landing.js';
 import { createMetrics } from './metrics.js';
 import { handleRest } from './rest.js';
+import { serveSdk } from './sdk.js';
+import { SfuMediaPlane, type MediaTestHooks } from './SfuMediaPlane.js';
+import { createWebApp } from './webApp.js';
 import { SignalingServer } from './SignalingServer.js';
+
+/** Default UDP port of the media plane (one port for every peer connection). */
+export const DEFAULT_RTC_PORT = 7882;
 
 /** Version reported in `hello` and on the landing page. */
 export const SERVER_VERSION = '0.1.0';
@@ -47,6 +55,19 @@ export interface ServerOptions {
   coalesceIntervalMs?: number;
   /** Redis URL for cluster state (not available yet). */
   redisUrl?: string;
+  /**
+   * The one UDP port of the media plane (ICE UDP mux: every peer connection shares it). Default 7882, or a
+   * free port when `port` is 0 (tests); 0 picks a free port.
+   */
+  rtcPort?: number;
+  /** Local address the media port binds. Default '0.0.0.0'. */
+  rtcBindAddress?: string;
+  /** Public IP written into the SFU's ICE candidates, for a server behind NAT (e.g. a cloud VM's public address). */
+  announcedIp?: string;
+  /** Run without a media plane: publish/subscribe fail with OT_INVALID_STATE. Default true (media on). */
+  media?: boolean;
+  /** Test-only hooks (loss injection toward one subscriber). Refused in production mode. */
+  testHooks?: MediaTestHooks;
 }
 
 /** A running server. */
@@ -58,6 +79,8 @@ export interface ConveneServer {
   readonly apiSecret: string;
   /** Whether the key and secret were generated (dev mode). */
   readonly devMode: boolean;
+  /** The UDP port of the media plane, or null without media. */
+  readonly rtcPort: number | null;
   /** Stop accepting, close every socket and timer. */
   close(): Promise<void>;
 }
@@ -98,6 +121,16 @@ export async function startServer(options: ServerOptions = {}): Promise<ConveneS
   const idleMins = options.sessionIdleTimeoutMins ?? limits.defaultIdleTimeoutMins;
   positive('sessionIdleTimeoutMins', idleMins);
 
+  if (production && options.testHooks) throw new TypeError('testHooks are for tests only and refused in production mode');
+  if (options.announcedIp !== undefined && isIP(options.announcedIp) === 0) throw new TypeError('announcedIp must be an IPv4 or IPv6 address');
+  const rtcPort = options.rtcPort ?? (options.port === 0 ? 0 : DEFAULT_RTC_PORT);
+  if (!Number.isSafeInteger(rtcPort) || rtcPort < 0 || rtcPort > 65535) throw new TypeError('rtcPort must be an integer in [0, 65535]');
+  const worker =
+    options.media === false
+      ? null
+      : await MediaWorker.create({ listenIp: options.rtcBindAddress ?? '0.0.0.0', port: rtcPort, announcedAddress: options.announcedIp });
+  const mediaPlane = worker ? new SfuMediaPlane(worker, moduleLogger(root, 'service.media'), options.testHooks) : null;
+
   const backends: Backends = createBackends({ redisUrl: options.redisUrl });
   if (backends.warning) log.warn(backends.warning);
   const manager = new SessionManager({
@@ -109,12 +142,17 @@ export async function startServer(options: ServerOptions = {}): Promise<ConveneS
     replayLimits: { maxFrames: options.replayBuffer?.maxFrames ?? 20_000, maxBytes: options.replayBuffer?.maxBytes ?? 8 * 1024 * 1024 },
     coalesceAt: options.coalesceConnectionEventsAt ?? limits.coalesceConnectionEventsAt,
     coalesceIntervalMs: options.coalesceIntervalMs ?? limits.coalesceIntervalMs,
+    media: mediaPlane,
   });
   let signaling: SignalingServer | null = null;
   const metrics = createMetrics({
     sessions: () => manager.sessionCount,
     connections: () => manager.connectionCount,
     sockets: () => signaling?.socketCount ?? 0,
+    streams: () => manager.streamCount,
+    mediaRooms: () => mediaPlane?.roomCount ?? 0,
+    mediaTransports: () => mediaPlane?.transportCount ?? 0,
+    media: () => worker?.counters() ?? null,
   });
   signaling = new SignalingServer({
     manager,
@@ -131,9 +169,11 @@ export async function startServer(options: ServerOptions = {}): Promise<ConveneS
   const sig = signaling;
   const restCtx = { manager, log: moduleLogger(root, 'service.rest'), apiKey, apiSecret, secretFor };
   const landing = landingPage(SERVER_VERSION);
+  const webApp = createWebApp({ devMode, apiKey, apiSecret, log: moduleLogger(root, 'service.web') });
 
   const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0] as string;
+    if (await webApp.handle(req, res, path)) return;
     if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(landing) });
       res.end(req.method === 'HEAD' ? undefined : landing);
@@ -143,6 +183,8 @@ export async function startServer(options: ServerOptions = {}): Promise<ConveneS
     } else if (path === '/metrics' && req.method === 'GET') {
       const text = await metrics.registry.metrics();
       res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
+    } else if (path === '/sdk/convene.js' && (req.method === 'GET' || req.method === 'HEAD')) {
+      await serveSdk(req, res);
     } else if (!(await handleRest(req, res, path, restCtx))) {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { name: 'OT_NOT_FOUND', code: 404, message: 'Not found' } }));
     }
@@ -168,12 +210,18 @@ export async function startServer(options: ServerOptions = {}): Promise<ConveneS
     else socket.destroy();
   });
 
-  const port = await listen(http, options.port ?? 7880, options.host);
+  let port: number;
+  try {
+    port = await listen(http, options.port ?? 7880, options.host);
+  } catch (err) {
+    worker?.close();
+    throw err;
+  }
   const host = options.host;
   const urlHost =
     host === undefined || host === '::' || host === '0.0.0.0' || host === 'localhost' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${urlHost}:${port}`;
-  log.info({ url, devMode, backends: backends.kind }, 'listening');
+  log.info({ url, devMode, backends: backends.kind, rtcPort: worker?.port ?? null, announcedIp: options.announcedIp }, 'listening');
 
   let closing: Promise<void> | null = null;
   return {
@@ -182,11 +230,13 @@ export async function startServer(options: ServerOptions = {}): Promise<ConveneS
     apiKey,
     apiSecret,
     devMode,
+    rtcPort: worker?.port ?? null,
     close(): Promise<void> {
       closing ??= (async () => {
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         await sig.close();
         await manager.close();
+        worker?.close();
         http.closeAllConnections();
         await httpClosed;
         await backends.store.close();

@@ -1,0 +1,252 @@
+import type { Consumer, MediaWorker, Producer, Router, WebRtcTransport } from '../sfu/index.js';
+import { InvalidStateError, mungePublisherOffer, mungeSubscriberOffer } from '../sfu/index.js';
+import type {
+  MediaEndReason,
+  MediaPlane,
+  MediaPublisher,
+  MediaRoom,
+  MediaSubscriber,
+  SubscriberMediaOptions,
+} from '../rtc/MediaPlane.js';
+import type { Logger } from '../util/log.js';
+
+/** Who a subscription is, for test hooks. */
+export interface SubscriberRef {
+  sessionId: string;
+  streamId: string;
+  subscriberId: string;
+  /** connectionId of the subscriber. */
+  connectionId: string;
+}
+
+/** Test-only hooks of the media plane (startServer's `testHooks`). Never set in production. */
+export interface MediaTestHooks {
+  /**
+   * Called once per new subscription: the share (0–1) of first video transmissions the SFU drops toward
+   * that subscriber (retransmissions are never dropped), to exercise NACK/RTX without netem. 0 = none.
+   */
+  dropToSubscriber?: (s: SubscriberRef) => number;
+}
+
+/**
+ * The rtc layer's MediaPlane on our SFU: one sfu Router per session, one WebRtcTransport per publisher
+ * and per subscriber (the client offers both ways).
+ */
+export class SfuMediaPlane implements MediaPlane {
+  readonly #worker: MediaWorker;
+  readonly #log: Logger;
+  readonly #hooks: MediaTestHooks;
+  readonly #routers = new Set<Router>();
+
+  constructor(worker: MediaWorker, log: Logger, hooks: MediaTestHooks = {}) {
+    this.#worker = worker;
+    this.#log = log;
+    this.#hooks = hooks;
+  }
+
+  /** Open rooms (sfu Routers). */
+  get roomCount(): number {
+    return this.#routers.size;
+  }
+
+  /** Open WebRTC transports (peer connections) in every room. */
+  get transportCount(): number {
+    let n = 0;
+    for (const r of this.#routers) n += r.transports.size;
+    return n;
+  }
+
+  createRoom(sessionId: string): MediaRoom {
+    const router = this.#worker.createRouter();
+    this.#routers.add(router);
+    router.once('close', () => this.#routers.delete(router));
+    return new SfuRoom(sessionId, router, this.#log, this.#hooks);
+  }
+}
+
+/** Calls `onEnded` once when the transport closes by itself (failed, or the peer closed), never after `close()`. */
+function watch(t: WebRtcTransport, onEnded: (why: MediaEndReason) => void): { close(): void } {
+  let ours = false;
+  let failed = false;
+  t.on('connectionstatechange', (s) => {
+    if (s === 'failed') failed = true;
+  });
+  t.once('close', () => {
+    if (!ours) onEnded(failed ? 'failed' : 'closed');
+  });
+  return {
+    close(): void {
+      ours = true;
+      t.close();
+    },
+  };
+}
+
+class SfuRoom implements MediaRoom {
+  readonly #sessionId: string;
+  readonly #router: Router;
+  readonly #log: Logger;
+  readonly #hooks: MediaTestHooks;
+
+  constructor(sessionId: string, router: Router, log: Logger, hooks: MediaTestHooks) {
+    this.#sessionId = sessionId;
+    this.#router = router;
+    this.#log = log;
+    this.#hooks = hooks;
+  }
+
+  async publish(offer: string, onEnded: (why: MediaEndReason) => void): Promise<MediaPublisher> {
+    if (!mungePublisherOffer(offer).media.some((m) => m.ssrc !== 0))
+      throw new TypeError('the offer has no sendonly audio (Opus) or video (VP8) m-section with a=ssrc');
+    const t = this.#router.createWebRtcTransport();
+    const handle = watch(t, onEnded);
+    try {
+      const { answer, producers } = await t.publish(offer);
+      return new SfuPublisher(t, handle, answer, producers);
+    } catch (err) {
+      handle.close();
+      throw refused(err);
+    }
+  }
+
+  async subscribe(
+    offer: string,
+    publisher: MediaPublisher,
+    options: SubscriberMediaOptions,
+    onEnded: (why: MediaEndReason) => void,
+  ): Promise<MediaSubscriber> {
+    if (!(publisher instanceof SfuPublisher)) throw new TypeError('publisher of another media plane');
+    const offered = mungeSubscriberOffer(offer).media;
+    const audioSection = publisher.audio ? offered.find((m) => m.kind === 'audio') : undefined;
+    const videoSection = publisher.video ? offered.find((m) => m.kind === 'video') : undefined;
+    const requests: { mid: string; producer: Producer; streamId: string }[] = [];
+    if (audioSection && publisher.audio) requests.push({ mid: audioSection.mid, producer: publisher.audio, streamId: options.streamId });
+    if (videoSection && publisher.video) requests.push({ mid: videoSection.mid, producer: publisher.video, streamId: options.streamId });
+    if (requests.length === 0) throw new TypeError('the offer has no recvonly audio (Opus) or video (VP8) m-section for a track of this stream');
+    const t = this.#router.createWebRtcTransport();
+    const handle = watch(t, onEnded);
+    try {
+      const { answer, consumers } = await t.subscribe(offer, requests);
+      const audio = consumers.find((c) => c.kind === 'audio');
+      const video = consumers.find((c) => c.kind === 'video');
+      if (audio && !options.audio) audio.pause();
+      if (video && !options.video) video.pause();
+      const drop = this.#hooks.dropToSubscriber?.({
+        sessionId: this.#sessionId,
+        streamId: options.streamId,
+        subscriberId: options.subscriberId,
+        connectionId: options.subscriberConnectionId,
+      });
+      if (video && drop !== undefined && drop > 0) {
+        this.#log.warn({ subscriberId: options.subscriberId, drop }, 'test hook: dropping video packets toward this subscriber');
+        video.setTestLoss(drop);
+      }
+      return new SfuSubscriber(t, handle, answer, audio, video);
+    } catch (err) {
+      handle.close();
+      throw refused(err);
+    }
+  }
+
+  close(): void {
+    this.#router.close();
+  }
+}
+
+class SfuPublisher implements MediaPublisher {
+  readonly answer: string;
+  readonly audio: Producer | undefined;
+  readonly video: Producer | undefined;
+  readonly #transport: WebRtcTransport;
+  readonly #handle: { close(): void };
+
+  constructor(t: WebRtcTransport, handle: { close(): void }, answer: string, producers: Producer[]) {
+    this.#transport = t;
+    this.#handle = handle;
+    this.answer = answer;
+    this.audio = producers.find((p) => p.kind === 'audio');
+    this.video = producers.find((p) => p.kind === 'video');
+  }
+
+  get hasAudioTrack(): boolean {
+    return this.audio !== undefined;
+  }
+
+  get hasVideoTrack(): boolean {
+    return this.video !== undefined;
+  }
+
+  setAudioForwarding(on: boolean): void {
+    const a = this.audio;
+    if (!a || a.closed) return;
+    if (on) a.resume();
+    else a.pause();
+  }
+
+  addCandidate(candidate: string, mid: string): void {
+    addCandidate(this.#transport, candidate, mid);
+  }
+
+  close(): void {
+    this.#handle.close();
+  }
+}
+
+class SfuSubscriber implements MediaSubscriber {
+  readonly answer: string;
+  readonly audioMid: string | null;
+  readonly videoMid: string | null;
+  readonly #transport: WebRtcTransport;
+  readonly #handle: { close(): void };
+  readonly #audio: Consumer | undefined;
+  readonly #video: Consumer | undefined;
+
+  constructor(t: WebRtcTransport, handle: { close(): void }, answer: string, audio: Consumer | undefined, video: Consumer | undefined) {
+    this.#transport = t;
+    this.#handle = handle;
+    this.answer = answer;
+    this.#audio = audio;
+    this.#video = video;
+    this.audioMid = audio?.mid ?? null;
+    this.videoMid = video?.mid ?? null;
+  }
+
+  setAudio(on: boolean): void {
+    toggle(this.#audio, on);
+  }
+
+  setVideo(on: boolean): void {
+    toggle(this.#video, on);
+  }
+
+  addCandidate(candidate: string, mid: string): void {
+    addCandidate(this.#transport, candidate, mid);
+  }
+
+  close(): void {
+    this.#handle.close();
+  }
+}
+
+/** libdatachannel throws plain Errors on SDP it cannot parse: the offer's fault, reported as TypeError. */
+function refused(err: unknown): unknown {
+  if (err instanceof TypeError || err instanceof InvalidStateError || !(err instanceof Error)) return err;
+  return new TypeError(`the offer was refused: ${err.message}`, { cause: err });
+}
+
+function toggle(c: Consumer | undefined, on: boolean): void {
+  if (!c || c.closed) return;
+  if (on) c.resume();
+  else c.pause();
+}
+
+function addCandidate(t: WebRtcTransport, candidate: string, mid: string): void {
+  if (t.closed) return;
+  const line = candidate.startsWith('a=') ? candidate.slice(2) : candidate;
+  if (!line.startsWith('candidate:')) throw new TypeError('a candidate must start with "candidate:"');
+  try {
+    t.addRemoteCandidate(line, mid);
+  } catch (err) {
+    throw new TypeError(`invalid ICE candidate: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
