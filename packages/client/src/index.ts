@@ -16,6 +16,8 @@ export {
   type SignalOptions,
 } from './session/Session.js';
 export { Connection } from './session/Connection.js';
+export { Stream } from './session/Stream.js';
+export { PEER_CONNECTION_FAILED, type AnyPublisher, type AnyPublisherProperties, type AnySubscriber } from './session/SessionMedia.js';
 export {
   CapabilitiesChangedEvent,
   ConnectionEvent,
@@ -26,8 +28,65 @@ export {
   SessionEvent,
   SessionPropertyChangedEvent,
   SignalEvent,
+  StreamEvent,
+  StreamPropertyChangedEvent,
+  MuteForcedEvent,
   type SessionEvents,
 } from './session/events.js';
+// Browser media (Publisher, Subscriber, capture helpers). Their StreamEvent is the Publisher's.
+export {
+  initPublisher as initBrowserPublisher,
+  Publisher,
+  Subscriber,
+  unblockAudio,
+  getDevices,
+  getUserMedia,
+  checkScreenSharingCapability,
+  checkSystemRequirements,
+  setOpusParams,
+  MediaErrorName,
+  PublisherEvent,
+  SubscriberEvent,
+  AccessDeniedEvent,
+  AudioLevelUpdatedEvent,
+  DestroyedEvent,
+  MediaStoppedEvent,
+  StreamEvent as PublisherStreamEvent,
+  VideoDimensionsChangedEvent,
+  VideoElementCreatedEvent,
+  VideoEnabledChangedEvent,
+  type AttachOptions,
+  type PublisherStreamSettings,
+  type PublisherTransceivers,
+  type VideoSourceInfo,
+  type ScreenSharingCapability,
+  type Device,
+  type OpusParams,
+  type PublisherStats,
+  type SubscriberStats,
+  type Dimensions,
+  type PublisherEvents,
+  type SubscriberEvents,
+  type SubscriptionUpdate,
+  type VideoReason,
+  type AudioSourceOption,
+  type Completion,
+  type DisplayMode,
+  type DisplayProperties,
+  type FitMode,
+  type InsertMode,
+  type PublisherProperties,
+  type StreamLike,
+  type SubscriberProperties,
+  type TargetElement,
+  type VideoSourceOption,
+  type WidgetStyle,
+} from './media/browser/index.js';
+export { initAnyPublisher as initPublisher } from './media/initPublisher.js';
+// Node media classes live in '@convene/client/node'; only their types are exported here.
+export type { NodePublisher, NodePublisherProperties, NodePublisherEvents } from './media/node/NodePublisher.js';
+export type { NodeSubscriber, NodeSubscriberProperties, NodeSubscriberEvents } from './media/node/NodeSubscriber.js';
+export type { MediaPeer, PeerState } from './media/peer.js';
 export { VideoClient, createClient, destroyClient, type InitOptions, type JoinOptions, type SessionInfo } from './client/VideoClient.js';
 export {
   VideoClientEvent,
@@ -51,4 +110,13 @@ export {
 } from './errors.js';
 export { LogLevel, type Logger, type LogLevelName } from './logger.js';
 export type { SocketFactory, SocketLike } from './transport/socket.js';
-export type { Capabilities, Role, DisconnectReason, ConnectionDestroyedReason } from '@convene/protocol';
+export type {
+  Capabilities,
+  Role,
+  DisconnectReason,
+  ConnectionDestroyedReason,
+  StreamDestroyedReason,
+  StreamInfo,
+  StreamProperty,
+  VideoType,
+} from '@convene/protocol';

@@ -3,7 +3,8 @@ import { InvalidParameterError, InvalidStateError, NotConnectedError } from '../
 import { createLogger } from '../logger.js';
 import { sdkOrigin } from '../origin.js';
 import type { Connection } from '../session/Connection.js';
-import type { ConnectionEvent, ConnectionPropertyChangedEvent, SessionDisconnectEvent } from '../session/events.js';
+import type { ConnectionEvent, ConnectionPropertyChangedEvent, MuteRequestedEvent, SessionDisconnectEvent, SessionPropertyChangedEvent } from '../session/events.js';
+import type { AnyPublisher } from '../session/SessionMedia.js';
 import { kInternal, Session, type SessionOptions } from '../session/Session.js';
 import { signalingUrl, type SocketFactory } from '../transport/socket.js';
 import type { ConnectionChange, Participant, ParticipantUpdate, VideoClientEvents } from './events.js';
@@ -245,6 +246,70 @@ export class VideoClient {
     await s[kInternal].request({ type: 'moderate', action: 'rename', target: userId ?? s.connection?.connectionId, userName: name });
   }
 
+  // ------------------------------------------------------------------ media
+
+  /**
+   * The underlying Session (OpenTok-style API) while joined, for media: `publish`, `subscribe`,
+   * `streamCreated`, ...; null otherwise.
+   * @example
+   * const session = client.getSession()!;
+   * session.publish('self-view', { name: client.getCurrentUserInfo()?.displayName });
+   * session.on('streamCreated', (e) => session.subscribe(e.stream, 'gallery', { insertMode: 'append' }));
+   */
+  getSession(): Session | null {
+    return this.#state === 'joined' ? this.#session : null;
+  }
+
+  /**
+   * Mute a user's audio. Your own (no userId, or yours): your publishers stop sending audio. Another
+   * user's: host or manager only; the server stops forwarding their audio at once and their
+   * publishers mute themselves (`muteForced`), and they get `current-audio-change` (passive).
+   */
+  async muteAudio(userId?: string): Promise<void> {
+    const s = this.#joinedSession();
+    if (userId === undefined || userId === s.connection?.connectionId) {
+      for (const p of this.#ownPublishers(s)) p.publishAudio(false);
+      return;
+    }
+    await this.#moderate('muteAudio', userId);
+  }
+
+  /**
+   * Unmute audio. Your own (no userId, or yours): your publishers send audio again (this is how a
+   * user accepts `host-ask-unmute-audio`). Another user's: host or manager only, and only as a
+   * request: they get `host-ask-unmute-audio` and decide (nobody is unmuted without consent).
+   */
+  async unmuteAudio(userId?: string): Promise<void> {
+    const s = this.#joinedSession();
+    if (userId === undefined || userId === s.connection?.connectionId) {
+      for (const p of this.#ownPublishers(s)) p.publishAudio(true);
+      return;
+    }
+    await this.#moderate('requestUnmute', userId);
+  }
+
+  /** Lock screen sharing to the host (true) or open it to everyone again (false). Host only. */
+  async lockShare(lock: boolean): Promise<void> {
+    const s = this.#joinedSession();
+    await s[kInternal].request({ type: 'moderate', action: lock ? 'lockShare' : 'unlockShare' });
+  }
+
+  /** Whether screen sharing is locked to the host. */
+  isShareLocked(): boolean {
+    return this.#session?.[kInternal].sessionState?.shareLocked === true;
+  }
+
+  #ownPublishers(s: Session): AnyPublisher[] {
+    const me = s.connection?.connectionId;
+    const out: AnyPublisher[] = [];
+    for (const stream of s.streams) {
+      if (stream.connection.connectionId !== me) continue;
+      const p = s.getPublisherForStream(stream);
+      if (p) out.push(p);
+    }
+    return out;
+  }
+
   /** Add a listener. */
   on<K extends keyof VideoClientEvents>(event: K, listener: (...args: VideoClientEvents[K]) => void): this {
     this.#events.on(event, listener);
@@ -299,6 +364,14 @@ export class VideoClient {
       else if (e.changedProperty === 'isHost') update.isHost = e.connection.isHost;
       else update.isManager = e.connection.isManager;
       this.#emit('user-updated', [update]);
+    });
+    session.on('muteRequested', (e: MuteRequestedEvent) => {
+      if (!mine()) return;
+      if (e.action === 'requestUnmute') this.#emit('host-ask-unmute-audio', { by: e.by });
+      else this.#emit('current-audio-change', { action: 'muted', source: 'passive', by: e.by });
+    });
+    session.on('sessionPropertyChanged', (e: SessionPropertyChangedEvent) => {
+      if (mine() && e.changedProperty === 'shareLocked') this.#emit('share-lock-change', { locked: e.newValue === true, by: e.by });
     });
     session.on('sessionReconnecting', () => {
       if (mine()) this.#emit('connection-change', { state: 'Reconnecting' });

@@ -10,6 +10,12 @@ export const VideoClientEvent = {
   UserUpdated: 'user-updated',
   /** This client's connection state changed. Payload: ConnectionChange. */
   ConnectionChange: 'connection-change',
+  /** A host or manager asks you to unmute your audio; call `unmuteAudio()` to accept. Payload: `{ by }`. */
+  HostAskUnmuteAudio: 'host-ask-unmute-audio',
+  /** A host or manager muted your audio. Payload: `{ action: 'muted', source: 'passive', by }`. */
+  CurrentAudioChange: 'current-audio-change',
+  /** Screen sharing was locked to the host or unlocked. Payload: `{ locked, by }`. */
+  ShareLockChange: 'share-lock-change',
 } as const;
 export type VideoClientEvent = (typeof VideoClientEvent)[keyof typeof VideoClientEvent];
 
@@ -54,4 +60,7 @@ export type VideoClientEvents = {
   'user-removed': [RemovedParticipant[]];
   'user-updated': [ParticipantUpdate[]];
   'connection-change': [ConnectionChange];
+  'host-ask-unmute-audio': [{ by: string }];
+  'current-audio-change': [{ action: 'muted'; source: 'passive'; by: string }];
+  'share-lock-change': [{ locked: boolean; by?: string }];
 };

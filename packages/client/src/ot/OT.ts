@@ -1,13 +1,18 @@
 import { EventDispatcher } from '../EventDispatcher.js';
 import { LogLevel, setLogger, setLogLevel, type Logger, type LogLevelName } from '../logger.js';
 import { SDK_VERSION, Session, type SessionOptions } from '../session/Session.js';
+import { checkScreenSharingCapability, checkSystemRequirements, getDevices, getUserMedia, unblockAudio } from '../media/browser/index.js';
+import type { Publisher } from '../media/browser/Publisher.js';
+import type { Completion, PublisherProperties, TargetElement } from '../media/browser/types.js';
+import { initAnyPublisher } from '../media/initPublisher.js';
+import type { NodePublisher, NodePublisherProperties } from '../media/node/NodePublisher.js';
 import { ExceptionEvent, type OTEvents } from './events.js';
 import { setExceptionSink } from './exceptions.js';
 
 /**
  * The global OT object of the reference: creates sessions and dispatches
  * `exception` events (connect failures 1004/1006, forceDisconnect denied 1530,
- * publish denied 1500 once media exists).
+ * publish denied 1500, media connection failed 1013), and captures media.
  */
 export class OTClass extends EventDispatcher<OTEvents> {
   /** Log levels for `setLogLevel()`. */
@@ -33,6 +38,30 @@ export class OTClass extends EventDispatcher<OTEvents> {
   initSession(apiKey: string, sessionId: string, options?: SessionOptions): Session {
     return new Session(apiKey, sessionId, options);
   }
+
+  /**
+   * Capture the camera and microphone (or a screen with `videoSource: 'screen'`) and show the
+   * self-view; pass the result to `session.publish()`. In Node, a publisher with synthetic
+   * VP8/Opus sources (see `NodePublisherProperties`; the target is ignored).
+   * @example
+   * const publisher = OT.initPublisher('publisher', { width: 400, height: 300, name: "Bob's stream" });
+   */
+  initPublisher(target?: TargetElement | PublisherProperties, properties?: PublisherProperties | Completion, completionHandler?: Completion): Publisher;
+  initPublisher(target: null | undefined | NodePublisherProperties, properties?: NodePublisherProperties | Completion, completionHandler?: Completion): NodePublisher;
+  initPublisher(target?: unknown, properties?: unknown, completionHandler?: Completion): Publisher | NodePublisher {
+    return initAnyPublisher(target as TargetElement, properties as PublisherProperties, completionHandler);
+  }
+
+  /** Cameras and microphones (browser). */
+  readonly getDevices = getDevices;
+  /** getUserMedia with Publisher-style properties (browser). */
+  readonly getUserMedia = getUserMedia;
+  /** Whether screen sharing is available (browser). */
+  readonly checkScreenSharingCapability = checkScreenSharingCapability;
+  /** 1 when this browser supports WebRTC, else 0. */
+  readonly checkSystemRequirements = checkSystemRequirements;
+  /** Resume subscribers' audio blocked by autoplay rules (call from a user gesture). */
+  readonly unblockAudio = unblockAudio;
 
   /** Set the SDK's log level: a name (`'debug'`) or a number (`OT.DEBUG`). */
   setLogLevel(level: LogLevelName | number): void {

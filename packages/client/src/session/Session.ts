@@ -18,7 +18,13 @@ import { reportException } from '../ot/exceptions.js';
 import { sdkOrigin } from '../origin.js';
 import { SignalClient, type RequestBody } from '../transport/SignalClient.js';
 import { signalingUrl, type SocketFactory } from '../transport/socket.js';
+import { initAnyPublisher } from '../media/initPublisher.js';
+import type { Publisher } from '../media/browser/Publisher.js';
+import type { Completion, SubscriberProperties, TargetElement } from '../media/browser/types.js';
+import type { NodeSubscriberProperties } from '../media/node/NodeSubscriber.js';
 import { Connection, kApply } from './Connection.js';
+import { MEDIA_CONNECT_TIMEOUT_MS, SessionMedia, type AnyPublisher, type AnyPublisherProperties, type AnySubscriber } from './SessionMedia.js';
+import type { Stream } from './Stream.js';
 import {
   CapabilitiesChangedEvent,
   ConnectionEvent,
@@ -48,6 +54,8 @@ export interface SessionOptions {
   connectTimeoutMs?: number;
   /** Custom WebSocket factory (tests, unusual runtimes). */
   socketFactory?: SocketFactory;
+  /** A publisher's or subscriber's peer connection must connect within this many ms (default 20000), else exception 1013. */
+  mediaConnectTimeoutMs?: number;
 }
 
 /** Convene extras for `connect()`: the sessions guide's join parameters. */
@@ -89,6 +97,10 @@ export interface SessionInternals {
 
 const noop = (): void => {};
 
+function isPublisher(x: unknown): x is AnyPublisher {
+  return typeof x === 'object' && x !== null && typeof (x as Publisher)._streamSettings === 'function' && typeof (x as Publisher)._whenReady === 'function';
+}
+
 /**
  * A Convene session (the reference's Session): connect, signal, moderate, and
  * the events that tell who is in it.
@@ -115,6 +127,7 @@ export class Session extends EventDispatcher<SessionEvents> {
   #capabilities: Capabilities | undefined;
   #connections = new Map<string, Connection>();
   #sessionState: SessionState | undefined;
+  readonly #media: SessionMedia;
 
   /** Use `OT.initSession()` / `initSession()`. */
   constructor(apiKey: string, sessionId: string, options: SessionOptions = {}) {
@@ -123,6 +136,17 @@ export class Session extends EventDispatcher<SessionEvents> {
     this.apiKey = typeof apiKey === 'string' ? apiKey : String(apiKey ?? '');
     this.sessionId = sessionId;
     this.#options = { ...options };
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    this.#media = new SessionMedia({
+      session: this,
+      request: (body) => self.#request(body),
+      dispatch: (event) => self.dispatch(event),
+      isConnected: () => self.#state === 'connected' || self.#state === 'reconnecting',
+      selfId: () => self.#connection?.connectionId,
+      connection: (id) => self.#connections.get(id),
+      connectTimeoutMs: options.mediaConnectTimeoutMs ?? MEDIA_CONNECT_TIMEOUT_MS,
+    });
   }
 
   /** This client's Connection; undefined until `connect()` has succeeded. */
@@ -205,6 +229,127 @@ export class Session extends EventDispatcher<SessionEvents> {
       return this.#settle(Promise.reject(new PermissionDeniedError('Only the host can end the session')), noop);
     }
     return this.#leave(true);
+  }
+
+  // ------------------------------------------------------------------ media
+
+  /**
+   * Start publishing a Publisher from `OT.initPublisher()`; or, in the alternate form, create one
+   * from a target element and properties and publish it. Returns the Publisher. The completion
+   * handler gets no argument once the stream is created and its media connected, or an error:
+   * `OT_NOT_CONNECTED`, `OT_PERMISSION_DENIED` (code 1500, also an OT `exception`; e.g. a
+   * subscriber token, or screen sharing locked to the host), a capture error from initPublisher,
+   * `OT_CONNECT_FAILED` (code 1013, also an OT `exception`) when the media connection fails.
+   * Everyone else gets `streamCreated`; this Publisher dispatches its own `streamCreated`.
+   *
+   * @example
+   * const publisher = OT.initPublisher('publisher', { name: "Bob's stream" });
+   * session.publish(publisher, (error) => error && console.log(error.name));
+   * @example
+   * const publisher = session.publish('publisher', { videoSource: 'screen' }, (error) => { ... });
+   */
+  publish<P extends AnyPublisher>(publisher: P, completionHandler?: Completion | null): P;
+  publish<P extends AnyPublisher>(publisher: P, properties: unknown, completionHandler?: Completion | null): P;
+  publish(target?: TargetElement, properties?: AnyPublisherProperties | null, completionHandler?: Completion | null): AnyPublisher;
+  publish(a?: unknown, b?: unknown, c?: unknown): AnyPublisher {
+    const cb = (typeof b === 'function' ? b : typeof c === 'function' ? c : undefined) as Completion | undefined;
+    let publisher: AnyPublisher;
+    if (isPublisher(a)) {
+      publisher = a;
+    } else {
+      const props = (typeof b === 'object' && b !== null ? b : {}) as AnyPublisherProperties;
+      publisher = initAnyPublisher(a as TargetElement, props);
+    }
+    void this.#settle(this.#media.publish(publisher), cb ?? undefined);
+    return publisher;
+  }
+
+  /**
+   * Stop publishing: the stream ends for everyone (`streamDestroyed`), and the Publisher
+   * dispatches `streamDestroyed` (reason `unpublished`) and, unless prevented, is removed.
+   */
+  unpublish(publisher: AnyPublisher): void {
+    this.#media.unpublish(publisher);
+  }
+
+  /**
+   * Subscribe to a stream; returns the Subscriber at once (its video goes where `targetElement`
+   * says). The completion handler gets no argument once media plays, or an error
+   * (`OT_NOT_FOUND`, `OT_PERMISSION_DENIED`, `OT_CONNECT_FAILED` 1013). Throws when the session
+   * is not connected or the stream or target is invalid, as in the reference.
+   *
+   * @example
+   * session.on('streamCreated', (event) => session.subscribe(event.stream, 'subscribers', { insertMode: 'append' }));
+   */
+  subscribe(stream: Stream | { streamId: string }, targetElement?: TargetElement, properties?: (SubscriberProperties & NodeSubscriberProperties) | null, completionHandler?: Completion | null): AnySubscriber;
+  subscribe(stream: Stream | { streamId: string }, targetElement: TargetElement, completionHandler: Completion): AnySubscriber;
+  subscribe(stream: Stream | { streamId: string }, targetElement?: TargetElement, properties?: unknown, completionHandler?: unknown): AnySubscriber {
+    const cb = (typeof properties === 'function' ? properties : typeof completionHandler === 'function' ? completionHandler : undefined) as Completion | undefined;
+    const props = (typeof properties === 'object' && properties !== null ? properties : {}) as SubscriberProperties & NodeSubscriberProperties;
+    return this.#media.subscribe(stream, targetElement, props, (err) => {
+      if (!cb) {
+        if (err) this.#log.warn({ err, streamId: stream.streamId }, 'subscribe failed');
+        return;
+      }
+      try {
+        if (err) cb(err);
+        else cb();
+      } catch (e) {
+        this.#log.error({ err: e }, 'a completion handler threw');
+      }
+    });
+  }
+
+  /** Stop a subscription and remove its Subscriber from the page. */
+  unsubscribe(subscriber: AnySubscriber): void {
+    this.#media.unsubscribe(subscriber);
+  }
+
+  /** The local Publisher of a stream, or null. */
+  getPublisherForStream(stream: Stream | { streamId: string }): AnyPublisher | null {
+    return this.#media.getPublisherForStream(stream);
+  }
+
+  /** The local Subscribers of a stream. */
+  getSubscribersForStream(stream: Stream | { streamId: string }): AnySubscriber[] {
+    return this.#media.getSubscribersForStream(stream);
+  }
+
+  /** Streams in the session, this client's included (Convene extra). */
+  get streams(): Stream[] {
+    return this.#media.streams();
+  }
+
+  /**
+   * Force the publisher of a stream to stop: `streamDestroyed` with reason `forceUnpublished` on
+   * every client, the publisher's included. `OT_PERMISSION_DENIED` (and an OT `exception`) unless
+   * this client is a moderator or the host.
+   */
+  forceUnpublish(stream: Stream | { streamId: string }, completionHandler?: CompletionHandler): Promise<void> {
+    return this.#settle(this.#media.forceUnpublish(stream), completionHandler);
+  }
+
+  /**
+   * Mute a stream's audio: its Publisher dispatches `muteForced` and stops sending audio.
+   * Rejects with `OT_NOT_CONNECTED`, `OT_INVALID_PARAMETER`, `OT_PERMISSION_DENIED`, `OT_NOT_FOUND`
+   * or `OT_UNEXPECTED_SERVER_RESPONSE`.
+   */
+  forceMuteStream(stream: Stream | { streamId: string }): Promise<void> {
+    return this.#settle(this.#media.forceMuteStream(stream), undefined);
+  }
+
+  /**
+   * Mute every stream except `excludedStreams` (the caller's own streams too, unless excluded),
+   * and make streams published from now on start muted. Publishers dispatch `muteForced`; every
+   * Session dispatches `muteForced` with `active: true`.
+   */
+  forceMuteAll(excludedStreams?: (Stream | { streamId: string })[]): Promise<void> {
+    return this.#settle(this.#media.forceMuteAll(excludedStreams), undefined);
+  }
+
+  /** End the force-mute state: new streams publish audio again; every Session dispatches `muteForced` with `active: false`. */
+  disableForceMute(): Promise<void> {
+    return this.#settle(this.#media.disableForceMute(), undefined);
   }
 
   /** SDK-internal hooks for the lifecycle facade. */
@@ -343,9 +488,11 @@ export class Session extends EventDispatcher<SessionEvents> {
     const self = new Connection(r.connection);
     this.#connection = self;
     this.#connections.set(self.connectionId, self);
+    const streams = this.#media.onJoined(r.streams);
     for (const c of others) this.dispatch(new ConnectionEvent(SessionEvent.ConnectionCreated, c));
     this.dispatch(new ConnectionEvent(SessionEvent.ConnectionCreated, self));
-    this.dispatch(new SessionConnectEvent([...others, self]));
+    this.dispatch(new SessionConnectEvent([...others, self], streams));
+    this.#media.announce(streams);
   }
 
   #onServerEvent(transport: SignalClient, m: ServerEvent): void {
@@ -399,7 +546,7 @@ export class Session extends EventDispatcher<SessionEvents> {
         // The transport follows with `closed`, which ends the session.
         break;
       default:
-        this.#log.debug({ type: (m as { type: string }).type }, 'ignoring an unknown server event');
+        if (!this.#media.onEvent(m)) this.#log.debug({ type: (m as { type: string }).type }, 'ignoring an unknown server event');
     }
   }
 
@@ -440,7 +587,14 @@ export class Session extends EventDispatcher<SessionEvents> {
     this.#connections.clear();
     this.#capabilities = undefined;
     this.#sessionState = undefined;
-    if (reason) this.dispatch(new SessionDisconnectEvent(reason));
+    if (!reason) {
+      this.#media.onDisconnected('clientDisconnected', false);
+      return;
+    }
+    const event = new SessionDisconnectEvent(reason);
+    this.dispatch(event);
+    // Default action: subscribers are removed from the page; publishers end their streams either way.
+    this.#media.onDisconnected(reason === 'idleTimeout' ? 'sessionEnded' : reason, event.isDefaultPrevented());
   }
 
   /** Run an operation for the callback-and-promise API: never throws, never leaves an unhandled rejection. */

@@ -1,6 +1,7 @@
-import type { Capabilities, ConnectionDestroyedReason, DisconnectReason, SessionState } from '@convene/protocol';
+import type { Capabilities, ConnectionDestroyedReason, DisconnectReason, SessionState, StreamDestroyedReason, StreamProperty } from '@convene/protocol';
 import { ConveneEvent } from '../ConveneEvent.js';
 import type { Connection } from './Connection.js';
+import type { Stream } from './Stream.js';
 
 /** Names of the events a Session dispatches. `signal:<type>` is dispatched as well as `signal`. */
 export const SessionEvent = {
@@ -19,14 +20,22 @@ export const SessionEvent = {
   /** A host or manager asked this client to mute or unmute its audio (Convene extra). */
   MuteRequested: 'muteRequested',
   Signal: 'signal',
+  /** A stream published by another client appeared (also for each stream present at connect). */
+  StreamCreated: 'streamCreated',
+  /** A stream ended; cancelable: the default action destroys its subscribers. */
+  StreamDestroyed: 'streamDestroyed',
+  /** hasAudio, hasVideo, videoDimensions or videoType of a stream changed. */
+  StreamPropertyChanged: 'streamPropertyChanged',
+  /** A moderator turned force-mute on (`active` true) or off (false). */
+  MuteForced: 'muteForced',
 } as const;
 export type SessionEvent = (typeof SessionEvent)[keyof typeof SessionEvent];
 
-/** `sessionConnected`: the connections in the session (yourself included) and its streams (none yet). */
+/** `sessionConnected`: the connections in the session (yourself included) and the streams published in it. */
 export class SessionConnectEvent extends ConveneEvent {
   constructor(
     readonly connections: Connection[],
-    readonly streams: unknown[] = [],
+    readonly streams: Stream[] = [],
   ) {
     super(SessionEvent.SessionConnected, false);
   }
@@ -108,6 +117,44 @@ export class SignalEvent extends ConveneEvent {
   }
 }
 
+/**
+ * `streamCreated` / `streamDestroyed` on a Session. `streamDestroyed` is cancelable: by default the
+ * stream's subscribers are destroyed (removed from the page). `reason` is set on `streamDestroyed`.
+ */
+export class StreamEvent extends ConveneEvent {
+  constructor(
+    type: typeof SessionEvent.StreamCreated | typeof SessionEvent.StreamDestroyed,
+    readonly stream: Stream,
+    readonly reason?: StreamDestroyedReason,
+  ) {
+    super(type, type === SessionEvent.StreamDestroyed);
+  }
+
+  /** The reference's array form: the one stream. */
+  get streams(): Stream[] {
+    return [this.stream];
+  }
+}
+
+/** `streamPropertyChanged`: one property of a stream changed (the Stream object already has the new value). */
+export class StreamPropertyChangedEvent extends ConveneEvent {
+  constructor(
+    readonly stream: Stream,
+    readonly changedProperty: StreamProperty,
+    readonly oldValue: unknown,
+    readonly newValue: unknown,
+  ) {
+    super(SessionEvent.StreamPropertyChanged, false);
+  }
+}
+
+/** `muteForced` on a Session: force-mute turned on (`active` true, by forceMuteAll) or off (false). */
+export class MuteForcedEvent extends ConveneEvent {
+  constructor(readonly active: boolean) {
+    super(SessionEvent.MuteForced, false);
+  }
+}
+
 /** Event objects by event name. */
 export type SessionEvents = {
   sessionConnected: SessionConnectEvent;
@@ -121,5 +168,9 @@ export type SessionEvents = {
   capabilitiesChanged: CapabilitiesChangedEvent;
   muteRequested: MuteRequestedEvent;
   signal: SignalEvent;
+  streamCreated: StreamEvent;
+  streamDestroyed: StreamEvent;
+  streamPropertyChanged: StreamPropertyChangedEvent;
+  muteForced: MuteForcedEvent;
   [signalType: `signal:${string}`]: SignalEvent;
 };

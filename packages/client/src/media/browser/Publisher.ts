@@ -469,6 +469,13 @@ export class Publisher extends EventDispatcher<PublisherEvents> {
     };
   }
 
+  /** Opus fmtp parameters asked for by `enableStereo`/`audioBitrate`, or null: the Session applies them to the offer and the answer. */
+  _opusParams(): { stereo?: boolean; maxAverageBitrate?: number } | null {
+    const { enableStereo, audioBitrate } = this.#props;
+    if (!enableStereo && !audioBitrate) return null;
+    return { stereo: enableStereo === true, maxAverageBitrate: audioBitrate };
+  }
+
   /**
    * Add the captured tracks to the Session's peer connection (sendonly, audio then
    * video, one MediaStream id) before it creates its offer. `audioBitrate` caps the

@@ -21,3 +21,5 @@ export { Vp8SyntheticEncoder, type Vp8Frame, type Vp8SyntheticEncoderOptions } f
 export { Vp8GopCache, type Vp8GopSettings } from './Vp8GopCache.js';
 export { ABS_CAPTURE_TIME_URI, DEFAULT_ABS_CAPTURE_TIME_ID, decodeAbsCaptureTime, encodeAbsCaptureTime, wallClockMs } from './rtp.js';
 export { OPUS_SILENCE_20MS } from './opus.js';
+export { NodePublisher, type NodePublisherProperties, type NodePublisherEvents } from './NodePublisher.js';
+export { NodeSubscriber, type NodeSubscriberProperties, type NodeSubscriberEvents } from './NodeSubscriber.js';
