@@ -21,6 +21,9 @@ function aptInstall(pkgs) {
 
 // Browser tests drive Debian's Chromium through playwright-core.
 if (!existsSync('/usr/bin/chromium')) aptInstall(['chromium']);
+// Connectivity tests build network namespaces (iproute2), NAT them (nftables) and relay through coturn.
+const netTools = [['turnserver', 'coturn'], ['nft', 'nftables'], ['ip', 'iproute2']].filter(([bin]) => !has(bin)).map(([, pkg]) => pkg);
+if (netTools.length > 0) aptInstall(netTools);
 // Cluster tests need a Redis; start one when none answers.
 if (!has('redis-server')) aptInstall(['redis-server']);
 const redisUp = spawnSync('redis-cli', ['-h', '127.0.0.1', 'ping'], { encoding: 'utf8' }).stdout?.trim() === 'PONG';

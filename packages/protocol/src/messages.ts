@@ -187,13 +187,33 @@ export interface JoinedResult {
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   resumeWindowMs: number;
+  /**
+   * STUN/TURN servers for this connection's peer connections (W3C `RTCIceServer` shape), from the
+   * server's configuration; TURN credentials may be short-lived ones minted for this connection.
+   * Absent when the server has none configured.
+   */
+  iceServers?: IceServer[];
+  /** How the session carries media: `routed` through the SFU (default) or `relayed` peer to peer. */
+  mediaMode?: MediaMode;
 }
+
+/** A STUN or TURN server (the W3C `RTCIceServer` shape). */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+/** `routed`: media goes through the server's SFU; `relayed`: clients connect peer to peer. */
+export type MediaMode = 'routed' | 'relayed';
 
 /** Result of a successful `resume`. */
 export interface ResumedResult {
   /** Highest request id the server had processed before this resume; the client resends later ones. */
   lastRequestId: number;
   capabilities: Capabilities;
+  /** Fresh ICE servers (short-lived TURN credentials are re-minted on resume). Absent when none are configured. */
+  iceServers?: IceServer[];
 }
 
 export interface OkResponse {

@@ -1,4 +1,4 @@
-import type { ConnectionInfo } from './messages.js';
+import type { ConnectionInfo, MediaMode } from './messages.js';
 
 /*
  * REST API (JSON over HTTP), authenticated with the API key and secret:
@@ -20,6 +20,22 @@ export interface SessionSummary {
   hasPasscode: boolean;
   shareLocked: boolean;
   forceMuteActive: boolean;
+}
+
+/**
+ * POST /v1/sessions: create a session ahead of its first join. Without `name` the server generates a
+ * session id; with one, that name (lower-cased) is the id. `mediaMode` defaults to `routed`.
+ * 200 `{ sessionId, mediaMode }`; 400 invalid; 409 the named session is live with another mode.
+ */
+export interface CreateSessionBody {
+  name?: string;
+  mediaMode?: MediaMode;
+}
+
+/** Response of POST /v1/sessions. */
+export interface CreateSessionResponse {
+  sessionId: string;
+  mediaMode: MediaMode;
 }
 
 /** GET /v1/sessions */

@@ -3,6 +3,8 @@ import {
   normalizeSessionName,
   REST_BASE,
   type ConnectionInfo,
+  type CreateSessionBody,
+  type CreateSessionResponse,
   type ListConnectionsResponse,
   type ListSessionsResponse,
   type SessionSummary,
@@ -76,6 +78,30 @@ export class ConveneApi {
     this.#apiSecret = apiSecret;
     this.#timeoutMs = timeoutMs;
     this.#auth = auth;
+  }
+
+  /**
+   * Create a session ahead of its first join: `mediaMode` `'routed'` (default, through the SFU) or
+   * `'relayed'` (peer to peer); `name` picks the session id, else the server generates one.
+   * Rejects with 409 when a live session of that name has the other mode.
+   */
+  async createSession(options: CreateSessionBody = {}): Promise<CreateSessionResponse> {
+    if (typeof options !== 'object' || options === null) throw new TypeError('createSession options must be an object { name?, mediaMode? }');
+    const name: unknown = options.name;
+    const mediaMode: unknown = options.mediaMode;
+    if (mediaMode !== undefined && mediaMode !== 'routed' && mediaMode !== 'relayed')
+      throw new TypeError(`mediaMode must be 'routed' or 'relayed', got ${JSON.stringify(mediaMode)}`);
+    if (name !== undefined) {
+      const n = normalizeSessionName(name);
+      if (!n.ok) throw new TypeError(`name: ${n.message}`);
+    }
+    const body: CreateSessionBody = {};
+    if (typeof name === 'string') body.name = name;
+    if (mediaMode !== undefined) body.mediaMode = mediaMode;
+    const res = await this.#request<CreateSessionResponse>('POST', '/sessions', body);
+    if (!isObject(res) || typeof res.sessionId !== 'string' || (res.mediaMode !== 'routed' && res.mediaMode !== 'relayed'))
+      throw this.#unexpected('POST', '/sessions', 'no sessionId/mediaMode');
+    return { sessionId: res.sessionId, mediaMode: res.mediaMode };
   }
 
   /** Every live session on the server. */

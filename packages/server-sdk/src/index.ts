@@ -26,6 +26,8 @@ export {
 } from './verifyToken.js';
 /** Typed REST client (also exported as `RestClient`). */
 export { ConveneApi, RestClient, type ConveneApiOptions } from './ConveneApi.js';
+/** Create a session (routed or relayed media) ahead of its first join. */
+export { createSession, type CreateSessionOptions } from './createSession.js';
 /** Error thrown by every failed REST call. */
 export { ConveneApiError } from './ConveneApiError.js';
 /** Wire types used in the SDK's signatures, re-exported for convenience. */
@@ -36,6 +38,10 @@ export type {
   SessionSummary,
   ConnectionInfo,
   SignalBody,
+  MediaMode,
+  IceServer,
+  CreateSessionBody,
+  CreateSessionResponse,
 } from '@convene/protocol';
 /** Resolve a token's effective role (`role`, else `role_type` 1 → host, else publisher). */
 export { roleOf } from '@convene/protocol';

@@ -2,6 +2,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_PORT, ROLES, type Role } from '@convene/protocol';
 import { signHs256 } from './service/jwt.js';
 import { DEFAULT_RTC_PORT, SERVER_VERSION, startServer } from './service/startServer.js';
+import { iceServersFromSettings } from './service/iceServers.js';
+import { DOCTOR_USAGE, doctorCommand } from './service/doctorCommand.js';
 import type { LogLevel } from './util/log.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -45,6 +47,15 @@ Options:
   --rtc-bind <addr>   Local address of the media port (env RTC_BIND_ADDRESS, default 0.0.0.0)
   --announced-ip <ip> Public IP written into media ICE candidates, for a server behind NAT
                       (env CONVENE_ANNOUNCED_IP)
+  --stun-url <urls>   STUN URLs sent to clients, comma-separated (env CONVENE_STUN_URLS)
+  --turn-url <urls>   TURN URLs sent to clients, comma-separated, e.g.
+                      turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349
+                      (env CONVENE_TURN_URLS)
+  --turn-secret <s>   coturn static-auth-secret: short-lived credentials per connection
+                      (env CONVENE_TURN_SECRET)
+  --turn-ttl <s>      Lifetime of those credentials in seconds (env CONVENE_TURN_TTL, default 86400)
+  --turn-username <u> Static TURN user name (env CONVENE_TURN_USERNAME), with
+  --turn-credential <p> its password (env CONVENE_TURN_CREDENTIAL)
   -h, --help          Show this help
 `,
   options: {
@@ -52,6 +63,12 @@ Options:
     'rtc-port': { type: 'string' },
     'rtc-bind': { type: 'string' },
     'announced-ip': { type: 'string' },
+    'stun-url': { type: 'string' },
+    'turn-url': { type: 'string' },
+    'turn-secret': { type: 'string' },
+    'turn-ttl': { type: 'string' },
+    'turn-username': { type: 'string' },
+    'turn-credential': { type: 'string' },
     host: { type: 'string' },
     'api-key': { type: 'string' },
     'api-secret': { type: 'string' },
@@ -83,7 +100,16 @@ Options:
     const production = v.production === true || io.env.NODE_ENV === 'production';
     let server;
     try {
+      const iceServers = iceServersFromSettings({
+        stunUrls: (v['stun-url'] as string | undefined) ?? io.env.CONVENE_STUN_URLS,
+        turnUrls: (v['turn-url'] as string | undefined) ?? io.env.CONVENE_TURN_URLS,
+        turnSecret: (v['turn-secret'] as string | undefined) ?? io.env.CONVENE_TURN_SECRET,
+        turnTtlSeconds: (v['turn-ttl'] as string | undefined) ?? io.env.CONVENE_TURN_TTL,
+        turnUsername: (v['turn-username'] as string | undefined) ?? io.env.CONVENE_TURN_USERNAME,
+        turnCredential: (v['turn-credential'] as string | undefined) ?? io.env.CONVENE_TURN_CREDENTIAL,
+      });
       server = await startServer({
+        iceServers,
         port,
         host: v.host as string | undefined,
         apiKey,
@@ -102,7 +128,7 @@ Options:
     const shown = v.host === undefined ? `http://localhost:${server.port}` : server.url;
     io.out(
       `Convene ${SERVER_VERSION} listening on ${shown}${server.devMode ? ' (dev mode)' : ''}\n` +
-        (server.rtcPort !== null ? `Media: UDP ${server.rtcPort}\n` : '') +
+        (server.rtcPort !== null ? `Media: UDP ${server.rtcPort}${server.announcedIp ? ` (announced as ${server.announcedIp})` : ''}\n` : '') +
         `API key: ${server.apiKey}\n` +
         `API secret: ${server.apiSecret}\n`,
     );
@@ -193,8 +219,24 @@ const loadtest: Command = {
   },
 };
 
-/** Subcommands. Later: doctor. */
-const COMMANDS: Record<string, Command> = { start, token, loadtest };
+const doctor: Command = {
+  summary: 'Check connectivity to a server: WebSocket, UDP media, TURN, RTT, bandwidth',
+  usage: DOCTOR_USAGE,
+  options: {
+    url: { type: 'string' },
+    'api-key': { type: 'string' },
+    'api-secret': { type: 'string' },
+    token: { type: 'string' },
+    session: { type: 'string' },
+    timeout: { type: 'string' },
+    ca: { type: 'string' },
+    bind: { type: 'string' },
+  },
+  run: (v, io) => doctorCommand(v, io),
+};
+
+/** Subcommands. */
+const COMMANDS: Record<string, Command> = { start, token, loadtest, doctor };
 
 function mainUsage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));

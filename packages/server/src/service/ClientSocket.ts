@@ -7,6 +7,8 @@ import {
   parseClientMessage,
   type ClientMessage,
   type ConnectRequest,
+  type IceServer,
+  type MediaMode,
   type ResumeRequest,
   type WireError,
 } from '@convene/protocol';
@@ -27,6 +29,10 @@ export interface SocketContext {
   resumeWindowMs: number;
   rateLimit: { burst: number; perSecond: number };
   onInbound(): void;
+  /** ICE servers for one connection (fresh short-lived TURN credentials); none when not configured. */
+  iceServersFor?(connectionId: string): IceServer[];
+  /** Media mode of a session (routed unless created relayed). */
+  mediaModeOf?(sessionId: string): MediaMode;
 }
 
 type State = 'new' | 'authenticating' | 'open' | 'closed';
@@ -360,6 +366,9 @@ export class ClientSocket implements FrameSink {
         ctx.heartbeatTimeoutMs +
         ',"resumeWindowMs":' +
         ctx.resumeWindowMs +
+        iceServersJson(ctx, p.connectionId) +
+        ',"mediaMode":' +
+        JSON.stringify(ctx.mediaModeOf?.(session.id) ?? 'routed') +
         '}}',
     );
     ctx.log.debug({ connectionId: p.connectionId, sessionId: session.id, sdk: msg.sdk }, 'connected');
@@ -379,7 +388,9 @@ export class ClientSocket implements FrameSink {
     this.#member = { session: r.session, participant: r.participant };
     const p = r.participant;
     this.#ctx.log.debug({ connectionId: p.connectionId, lastSeq: msg.lastSeq }, 'resumed');
-    p.push(tailOf({ type: 'ok', id: msg.id, result: { lastRequestId: p.lastRequestId, capabilities: p.capabilities } }));
+    const iceServers = this.#ctx.iceServersFor?.(p.connectionId) ?? [];
+    const result = { lastRequestId: p.lastRequestId, capabilities: p.capabilities, ...(iceServers.length > 0 ? { iceServers } : {}) };
+    p.push(tailOf({ type: 'ok', id: msg.id, result }));
   }
 
   #ok(id: number, result?: Record<string, unknown>): void {
@@ -399,6 +410,12 @@ export class ClientSocket implements FrameSink {
     this.#ctx.log.error({ err }, 'unexpected error handling a request');
     return { name: ErrorName.UnexpectedServerResponse, code: ErrorCode.InternalError, message: 'Internal server error' };
   }
+}
+
+/** `,"iceServers":[...]` for the connect result, or nothing when none are configured. */
+function iceServersJson(ctx: SocketContext, connectionId: string): string {
+  const list = ctx.iceServersFor?.(connectionId) ?? [];
+  return list.length > 0 ? ',"iceServers":' + JSON.stringify(list) : '';
 }
 
 function rawToString(data: RawData): string {

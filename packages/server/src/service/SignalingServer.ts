@@ -4,6 +4,7 @@ import { CloseCode, ErrorCode, ErrorName, limits, PROTOCOL_VERSION } from '@conv
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SessionManager } from '../rtc/SessionManager.js';
 import { moduleLogger, type Logger } from '../util/log.js';
+import type { IceServer, MediaMode } from '@convene/protocol';
 import { ClientSocket, type SocketContext } from './ClientSocket.js';
 
 /** Options of the WebSocket signaling endpoint. */
@@ -18,6 +19,8 @@ export interface SignalingOptions {
   authTimeoutMs: number;
   rateLimit: { burst: number; perSecond: number };
   onInbound(): void;
+  iceServersFor?(connectionId: string): IceServer[];
+  mediaModeOf?(sessionId: string): MediaMode;
 }
 
 /**
@@ -47,6 +50,8 @@ export class SignalingServer {
       resumeWindowMs: opts.resumeWindowMs,
       rateLimit: opts.rateLimit,
       onInbound: opts.onInbound,
+      iceServersFor: opts.iceServersFor,
+      mediaModeOf: opts.mediaModeOf,
     };
     this.#hello = JSON.stringify({ v: PROTOCOL_VERSION, type: 'hello', serverVersion: opts.serverVersion, maxFrameBytes: limits.maxFrameBytes });
     // A socket silent for two heartbeat timeouts is dead.

@@ -230,6 +230,7 @@ describe('docs/openapi.yaml', () => {
     expect(documented.sort()).toEqual(
       [
         'GET /v1/sessions',
+        'POST /v1/sessions',
         'DELETE /v1/sessions/{sessionId}',
         'GET /v1/sessions/{sessionId}/connections',
         'POST /v1/sessions/{sessionId}/signal',

@@ -4,6 +4,7 @@ import {
   ErrorCode,
   ErrorName,
   REST_BASE,
+  type CreateSessionResponse,
   type ListConnectionsResponse,
   type ListSessionsResponse,
   type WireError,
@@ -12,6 +13,7 @@ import { RtcError } from '../rtc/errors.js';
 import type { SessionManager } from '../rtc/SessionManager.js';
 import type { Logger } from '../util/log.js';
 import { verifyProjectToken } from './tokens.js';
+import { SessionModeError, type SessionModes } from './SessionModes.js';
 
 /** Largest REST request body accepted, bytes. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -23,6 +25,8 @@ export interface RestContext {
   apiKey: string;
   apiSecret: string;
   secretFor(apiKey: string): string | undefined;
+  /** Media modes of sessions created with POST /v1/sessions. */
+  sessionModes?: SessionModes;
 }
 
 /** An error with an HTTP status, rendered as `{ error: { name, code, message } }`. */
@@ -138,6 +142,7 @@ function decodeSegment(s: string): string {
  *
  * Routes (rest.ts in @convene/protocol; docs/openapi.yaml):
  *   GET    /v1/sessions
+ *   POST   /v1/sessions
  *   GET    /v1/sessions/{sessionId}/connections
  *   POST   /v1/sessions/{sessionId}/signal
  *   POST   /v1/sessions/{sessionId}/connections/{connectionId}/signal
@@ -163,8 +168,12 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, path
       if (!s) throw notFound('No such session');
       return s;
     };
-    if (segs.length === 1) {
-      allow(['GET']);
+    if (segs.length === 1 && method === 'POST' && ctx.sessionModes) {
+      const body = await readJson(req, res);
+      const created = createSession(body, ctx.sessionModes, (id) => m.get(id) !== undefined);
+      sendJson(res, 200, created);
+    } else if (segs.length === 1) {
+      allow(ctx.sessionModes ? ['GET', 'POST'] : ['GET']);
       const body: ListSessionsResponse = { sessions: m.sessions().map((s) => s.summary) };
       sendJson(res, 200, body);
     } else if (segs.length === 2 && segs[1] !== '') {
@@ -210,4 +219,18 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, path
     }
   }
   return true;
+}
+
+function createSession(body: Record<string, unknown>, modes: SessionModes, isLive: (id: string) => boolean): CreateSessionResponse {
+  const mode = body.mediaMode ?? 'routed';
+  if (mode !== 'routed' && mode !== 'relayed') throw badRequest(`mediaMode must be "routed" or "relayed", got ${JSON.stringify(mode).slice(0, 40)}`);
+  if (body.name !== undefined && typeof body.name !== 'string') throw badRequest('name must be a string');
+  try {
+    return modes.create(body.name as string | undefined, mode, isLive);
+  } catch (err) {
+    if (!(err instanceof SessionModeError)) throw err;
+    if (err.status === 409) throw new HttpError(409, { name: ErrorName.InvalidState, code: 409, message: err.message });
+    if (err.status === 429) throw new HttpError(429, { name: ErrorName.RateLimited, code: ErrorCode.RateLimited, message: err.message });
+    throw badRequest(err.message);
+  }
 }

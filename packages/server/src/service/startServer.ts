@@ -13,6 +13,10 @@ import { handleRest } from './rest.js';
 import { serveSdk } from './sdk.js';
 import { SfuMediaPlane, type MediaTestHooks } from './SfuMediaPlane.js';
 import { createWebApp } from './webApp.js';
+import { createIceServerProvider, type IceServerOption } from './iceServers.js';
+import { SessionModes } from './SessionModes.js';
+import { connectionTestPage } from './connectionTestPage.js';
+import { detectPublicIp } from './detectPublicIp.js';
 import { SignalingServer } from './SignalingServer.js';
 
 /** Default UDP port of the media plane (one port for every peer connection). */
@@ -68,6 +72,17 @@ export interface ServerOptions {
   media?: boolean;
   /** Test-only hooks (loss injection toward one subscriber). Refused in production mode. */
   testHooks?: MediaTestHooks;
+  /**
+   * STUN/TURN servers sent to every client at connect (`JoinedResult.iceServers`): static credentials,
+   * or `secret` for short-lived per-connection credentials (TURN REST API, coturn `use-auth-secret`).
+   */
+  iceServers?: IceServerOption[];
+  /**
+   * When `announcedIp` is unset and a STUN/TURN server is configured, ask it (STUN over UDP, ≤ 2 s at
+   * start) which address this host appears as, and announce that one if it is not a local address
+   * (the server is behind NAT). Default true.
+   */
+  detectAnnouncedIp?: boolean;
 }
 
 /** A running server. */
@@ -81,6 +96,8 @@ export interface ConveneServer {
   readonly devMode: boolean;
   /** The UDP port of the media plane, or null without media. */
   readonly rtcPort: number | null;
+  /** The address written into the SFU's candidates (given, or detected behind NAT), or null for local addresses. */
+  readonly announcedIp: string | null;
   /** Stop accepting, close every socket and timer. */
   close(): Promise<void>;
 }
@@ -123,12 +140,22 @@ export async function startServer(options: ServerOptions = {}): Promise<ConveneS
 
   if (production && options.testHooks) throw new TypeError('testHooks are for tests only and refused in production mode');
   if (options.announcedIp !== undefined && isIP(options.announcedIp) === 0) throw new TypeError('announcedIp must be an IPv4 or IPv6 address');
+  const iceServers = createIceServerProvider(options.iceServers);
+  const sessionModes = new SessionModes();
   const rtcPort = options.rtcPort ?? (options.port === 0 ? 0 : DEFAULT_RTC_PORT);
   if (!Number.isSafeInteger(rtcPort) || rtcPort < 0 || rtcPort > 65535) throw new TypeError('rtcPort must be an integer in [0, 65535]');
+  let announcedIp = options.announcedIp;
+  if (announcedIp === undefined && options.media !== false && options.detectAnnouncedIp !== false && iceServers.size > 0) {
+    const d = await detectPublicIp(options.iceServers);
+    if (d.kind === 'public') {
+      announcedIp = d.address;
+      log.info({ announcedIp, via: d.via }, 'behind NAT: announcing the public address the STUN server sees (set announcedIp to override)');
+    } else if (d.kind === 'failed') log.warn({ via: d.via, err: d.message }, 'could not detect the public address; announcing local addresses');
+  }
   const worker =
     options.media === false
       ? null
-      : await MediaWorker.create({ listenIp: options.rtcBindAddress ?? '0.0.0.0', port: rtcPort, announcedAddress: options.announcedIp });
+      : await MediaWorker.create({ listenIp: options.rtcBindAddress ?? '0.0.0.0', port: rtcPort, announcedAddress: announcedIp });
   const mediaPlane = worker ? new SfuMediaPlane(worker, moduleLogger(root, 'service.media'), options.testHooks) : null;
 
   const backends: Backends = createBackends({ redisUrl: options.redisUrl });
@@ -165,14 +192,22 @@ export async function startServer(options: ServerOptions = {}): Promise<ConveneS
     authTimeoutMs: options.authTimeoutMs ?? limits.authTimeoutMs,
     rateLimit: options.rateLimit ?? { burst: limits.rateLimitBurst, perSecond: limits.rateLimitPerSecond },
     onInbound: () => metrics.inboundMessages.inc(),
+    iceServersFor: iceServers.size > 0 ? (connectionId) => iceServers.forConnection(connectionId) : undefined,
+    mediaModeOf: (sessionId) => sessionModes.modeOf(sessionId),
   });
   const sig = signaling;
-  const restCtx = { manager, log: moduleLogger(root, 'service.rest'), apiKey, apiSecret, secretFor };
+  const restCtx = { manager, log: moduleLogger(root, 'service.rest'), apiKey, apiSecret, secretFor, sessionModes };
   const landing = landingPage(SERVER_VERSION);
   const webApp = createWebApp({ devMode, apiKey, apiSecret, log: moduleLogger(root, 'service.web') });
 
+  const connectionTest = connectionTestPage();
   const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0] as string;
+    if (path === '/connection-test' && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(connectionTest), 'cache-control': 'no-cache' });
+      res.end(req.method === 'HEAD' ? undefined : connectionTest);
+      return;
+    }
     if (await webApp.handle(req, res, path)) return;
     if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(landing) });
@@ -221,7 +256,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ConveneS
   const urlHost =
     host === undefined || host === '::' || host === '0.0.0.0' || host === 'localhost' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${urlHost}:${port}`;
-  log.info({ url, devMode, backends: backends.kind, rtcPort: worker?.port ?? null, announcedIp: options.announcedIp }, 'listening');
+  log.info({ url, devMode, backends: backends.kind, rtcPort: worker?.port ?? null, announcedIp }, 'listening');
 
   let closing: Promise<void> | null = null;
   return {
@@ -231,6 +266,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ConveneS
     apiSecret,
     devMode,
     rtcPort: worker?.port ?? null,
+    announcedIp: worker ? (announcedIp ?? null) : null,
     close(): Promise<void> {
       closing ??= (async () => {
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));

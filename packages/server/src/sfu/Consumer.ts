@@ -40,6 +40,12 @@ const SR_INTERVAL_MS = 1000;
 const NO_BLOCKS: ReportBlock[] = [];
 /** A video consumer still waiting for its first keyframe asks again this often. */
 const KEYFRAME_RETRY_MS = 1000;
+/**
+ * A new video consumer starts from the keyframe the SFU holds (sent in one burst with the packets after it) when
+ * that keyframe is at most this old and this many packets long; otherwise it asks the publisher for a new one.
+ */
+const HELD_KEYFRAME_MAX_AGE_MS = 500;
+const HELD_KEYFRAME_MAX_PACKETS = 256;
 
 /** A snapshot of a consumer's send statistics. */
 export interface ConsumerStats {
@@ -155,6 +161,10 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     this.#rewriter = new SequenceRewriter(options.producer.media.clockRate);
     this.stats = new SenderStats(options.producer.media.clockRate);
     this.#needKeyframe = this.kind === 'video';
+    // Ask now, while the subscriber's ICE and DTLS are still under way (≈60–100 ms here): the SFU holds the
+    // keyframe and the packets after it when the subscriber's transport opens, and sends them at once (#maybeOpen).
+    // Without the held copy a keyframe requested this early would be wasted (DESIGN.md, TTFF).
+    if (this.kind === 'video') options.producer.requestKeyframe();
   }
 
   /** True after close(). */
@@ -262,12 +272,34 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
   #maybeOpen(): void {
     if (this.#closed || this.#open || !this.#trackOpen || !this.#transportReady) return;
     this.#open = true;
-    // Ask for the keyframe now that DTLS is done: asked earlier, it would be wasted (DESIGN.md, TTFF).
-    if (this.kind === 'video') {
+    // Start from the keyframe the SFU holds (asked for when this consumer was created); without one, ask now that
+    // DTLS is done — a keyframe that arrived before would have been wasted (DESIGN.md, TTFF).
+    if (this.kind === 'video' && !this.#startFromHeldKeyframe()) {
       this.#keyframeAskedMs = this.#now();
       this.#producer.requestKeyframe();
     }
     this.emit('open');
+  }
+
+  /**
+   * Sends the producer's newest keyframe and every packet after it from its retransmission buffer, through the
+   * normal rewrite path (so live packets continue the sequence). Returns false when the producer holds no recent
+   * complete keyframe (or this consumer is paused): the caller asks the publisher then. Runs once per subscriber.
+   */
+  #startFromHeldKeyframe(): boolean {
+    if (this.#paused) return false;
+    const nowMs = this.#now();
+    const held = this.#producer._heldKeyframe(nowMs, HELD_KEYFRAME_MAX_AGE_MS, HELD_KEYFRAME_MAX_PACKETS);
+    const rtx = this.#producer.retransmissions;
+    if (!held || !rtx) return false;
+    const [from, to] = held;
+    const buf = this.#scratch;
+    for (let seq = from, first = true; ; seq = (seq + 1) & 0xffff, first = false) {
+      const len = rtx.copyTo(seq, nowMs, buf, 0);
+      if (len > 0) this._forward(buf, len, seq, rtpTimestamp(buf), first, nowMs);
+      if (seq === to || !this.#open) break;
+    }
+    return !this.#needKeyframe;
   }
 
   /** @internal The source restarts (resume, publisher change): continue the output without a gap. */

@@ -35,6 +35,7 @@ import {
   rtpSeq,
   rtpSsrc,
   rtpTimestamp,
+  seqDiff,
   setRtpPayloadType,
   setRtpSeq,
   setRtpSsrc,
@@ -125,6 +126,11 @@ export class Producer extends TypedEmitter<ProducerEvents> {
   #lastRrMs = 0;
   #srRtp = 0;
   #srAtMs = -1;
+  /** Source sequence number of the first packet of the newest keyframe (-1: none yet), and when it came. */
+  #keyframeSeq = -1;
+  #keyframeAtMs = 0;
+  /** Highest source sequence number received (-1: none yet). */
+  #highestSeq = -1;
 
   /** @internal Created by {@link WebRtcTransport.publish}. */
   constructor(options: ProducerOptions) {
@@ -251,6 +257,21 @@ export class Producer extends TypedEmitter<ProducerEvents> {
     return (this.#srRtp + Math.round(((nowMs - this.#srAtMs) * this.media.clockRate) / 1000)) >>> 0;
   }
 
+  /**
+   * @internal The newest keyframe and everything received after it, as `[firstSeq, lastSeq]` of source sequence
+   * numbers, when it is at most `maxAgeMs` old, at most `maxPackets` long and every packet of it is still in the
+   * retransmission buffer (a new subscriber can then start from it without asking the publisher); else null.
+   */
+  _heldKeyframe(nowMs: number, maxAgeMs: number, maxPackets: number): [number, number] | null {
+    const rtx = this.retransmissions;
+    const from = this.#keyframeSeq;
+    if (!rtx || from < 0 || this.#paused || nowMs - this.#keyframeAtMs > maxAgeMs) return null;
+    const count = seqDiff(this.#highestSeq, from) + 1;
+    if (count <= 0 || count > maxPackets) return null;
+    for (let i = 0; i < count; i++) if (!rtx.has((from + i) & 0xffff, nowMs)) return null;
+    return [from, this.#highestSeq];
+  }
+
   /** @internal Periodic work: NACKs, deferred keyframe requests, receiver reports. */
   _tick(nowMs: number): void {
     if (this.#closed || !this.#open) return;
@@ -324,8 +345,17 @@ export class Producer extends TypedEmitter<ProducerEvents> {
     if (this.nack.onPacket(seq, nowMs)) this.requestKeyframe();
     this.#counters.rtpPacketsLost += this.nack.lost - lostBefore;
     this.retransmissions?.store(pkt, plen, nowMs);
+    if (this.#highestSeq < 0 || seqDiff(seq, this.#highestSeq) > 0) this.#highestSeq = seq;
     const keyframe = this.#isVp8 && isVp8Keyframe(pkt, plen);
-    if (keyframe) this.keyframes.onKeyframe();
+    if (keyframe) {
+      this.keyframes.onKeyframe();
+      // A first transmission is the newest keyframe (whatever the distance: GOPs can outlast half the sequence
+      // space); a retransmission only when it repairs a keyframe newer than the one held.
+      if (!retransmission || this.#keyframeSeq < 0 || seqDiff(seq, this.#keyframeSeq) > 0) {
+        this.#keyframeSeq = seq;
+        this.#keyframeAtMs = nowMs;
+      }
+    }
     if (this.#paused) return;
     const consumers = this.#consumers;
     for (let i = 0; i < consumers.length; i++) consumers[i]!._forward(pkt, plen, seq, ts, keyframe, nowMs);

@@ -91,6 +91,8 @@ export class TestPublisher {
   retransmitted = 0;
   /** Ignore this many PLIs (as if they were lost). */
   ignorePlis = 0;
+  /** Sequence number of the first packet of every keyframe sent, oldest first. */
+  readonly keyframeSeqs: number[] = [];
   #ts = 90000;
   #timer: NodeJS.Timeout | undefined;
   #keyframeDue = true;
@@ -190,6 +192,7 @@ export class TestPublisher {
     for (let i = 0; i < 2; i++) {
       const seq = this.seq;
       this.seq = (this.seq + 1) & 0xffff;
+      if (key && i === 0) this.keyframeSeqs.push(seq);
       const p = Buffer.alloc(12 + 8 + 200);
       p[0] = 0x90; // V=2, X=1
       p[1] = 96 | (i === 1 ? 0x80 : 0);
