@@ -488,6 +488,7 @@ export class Session extends EventDispatcher<SessionEvents> {
     const self = new Connection(r.connection);
     this.#connection = self;
     this.#connections.set(self.connectionId, self);
+    this.#media.setIceServers(r.iceServers);
     const streams = this.#media.onJoined(r.streams);
     for (const c of others) this.dispatch(new ConnectionEvent(SessionEvent.ConnectionCreated, c));
     this.dispatch(new ConnectionEvent(SessionEvent.ConnectionCreated, self));
@@ -572,6 +573,7 @@ export class Session extends EventDispatcher<SessionEvents> {
     if (this.#transport !== transport || this.#state !== 'reconnecting') return;
     this.#state = 'connected';
     if (r.capabilities) this.#capabilities = r.capabilities;
+    if (r.iceServers) this.#media.setIceServers(r.iceServers);
     this.dispatch(new ConveneEvent(SessionEvent.SessionReconnected, false));
   }
 

@@ -1,4 +1,5 @@
 import {
+  type IceServer,
   ErrorCode,
   ErrorName,
   type MediaEvent,
@@ -80,9 +81,16 @@ export class SessionMedia {
   /** Publishers with a publish in progress. */
   readonly #publishing = new Set<AnyPublisher>();
   readonly #subscriptions = new Map<AnySubscriber, Subscription>();
+  /** STUN/TURN servers the server handed out at connect (fresh TURN credentials on every resume). */
+  #iceServers: IceServer[] = [];
 
   constructor(host: MediaHost) {
     this.#host = host;
+  }
+
+  /** Use these STUN/TURN servers for peer connections created from now on. */
+  setIceServers(servers: readonly IceServer[] | undefined): void {
+    this.#iceServers = servers ? [...servers] : [];
   }
 
   /** Streams in the session, the local client's included. */
@@ -279,11 +287,11 @@ export class SessionMedia {
   async #publisherPeer(publisher: AnyPublisher): Promise<MediaPeer> {
     if (publisher instanceof NodePublisher) {
       const { NodePeerConnection } = await loadNodeMedia();
-      const pc = new NodePeerConnection(publisher._peerOptions());
+      const pc = new NodePeerConnection({ iceServers: this.#iceServers, ...publisher._peerOptions() });
       publisher._attach(pc);
       return new NodePeer(pc);
     }
-    const pc = new RTCPeerConnection();
+    const pc = new RTCPeerConnection({ iceServers: this.#iceServers });
     publisher._attach(pc);
     return new BrowserPeer(pc);
   }
@@ -430,12 +438,12 @@ export class SessionMedia {
     if (sub instanceof NodeSubscriber) {
       const { NodePeerConnection } = await loadNodeMedia();
       if (rec.gone) throw new NotConnectedError('subscribe(): the subscriber was destroyed');
-      const pc = new NodePeerConnection(sub._peerOptions());
+      const pc = new NodePeerConnection({ iceServers: this.#iceServers, ...sub._peerOptions() });
       sub._attach(pc);
       peer = new NodePeer(pc);
       wants = sub._wants();
     } else {
-      const pc = new RTCPeerConnection();
+      const pc = new RTCPeerConnection({ iceServers: this.#iceServers });
       sub._setPeerConnection(pc);
       pc.addTransceiver('audio', { direction: 'recvonly' });
       pc.addTransceiver('video', { direction: 'recvonly' });
