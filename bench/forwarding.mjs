@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// npm run bench:forwarding [-- --n 50,100,200,300 --duration 10 --workers 3]
+// 1 publisher (≈150 video + 50 audio RTP packets/s) fanned out by a Convene server to N subscriber bots
+// (@convene/loadtest, in other processes). The server runs in its own process pinned to core 0
+// (taskset -c 0); forwarding.sh runs this script and its bots on core 1. A fresh server per N.
+// Writes bench/results/forwarding.json as { runs: [{ n, usPerPacket, lossPct, memoryPerSubscriberKB, ... }], conditions }.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { coreOfServer, log, measureFanOut, PUBLISHER_MEDIA, startConvene } from './lib/media-bench.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '50,100,200,300' },
+    duration: { type: 'string', default: '10' },
+    workers: { type: 'string', default: '3' },
+    'join-rate': { type: 'string', default: '50' },
+    out: { type: 'string', default: join(here, 'results', 'forwarding.json') },
+  },
+});
+const ns = values.n.split(',').map(Number);
+const durationS = Number(values.duration);
+const runs = [];
+const startedAt = new Date().toISOString();
+const load0 = loadavg()[0];
+for (const n of ns) {
+  const server = await startConvene({ core: coreOfServer() });
+  log(`N = ${n}: server pid ${server.pid} at ${server.url}`);
+  try {
+    const r = await measureFanOut({ n, server, durationS, workers: Number(values.workers), joinRate: Number(values['join-rate']) });
+    runs.push(r);
+    log(`  ${r.usPerPacket} µs/packet, loss ${r.lossPct}%, ${r.memoryPerSubscriberKB} KB/subscriber, server CPU ${r.serverCpuPct}% (${r.packetsReceived} packets in ${r.windowSeconds} s; publisher ${r.publisherPacketsPerSecond.video}+${r.publisherPacketsPerSecond.audio} pkt/s; ${r.errors} errors)`);
+  } catch (err) {
+    log(`  N = ${n} failed: ${err.message}`);
+    runs.push({ n, usPerPacket: null, lossPct: null, memoryPerSubscriberKB: null, error: err.message });
+  } finally {
+    await server.close();
+  }
+}
+const result = {
+  runs,
+  conditions: {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    cpu: cpus()[0]?.model,
+    cores: cpus().length,
+    node: process.version,
+    serverPinnedToCore: coreOfServer(),
+    botsOnCore: 1,
+    loadAverageAtStart: load0,
+    durationS,
+    publisher: PUBLISHER_MEDIA,
+    transport: 'loopback (127.0.0.1)',
+  },
+};
+mkdirSync(dirname(values.out), { recursive: true });
+writeFileSync(values.out, JSON.stringify(result, null, 2) + '\n');
+log(`wrote ${values.out}`);
+console.table(runs.map(({ n, usPerPacket, lossPct, memoryPerSubscriberKB, serverCpuPct }) => ({ n, usPerPacket, lossPct, memoryPerSubscriberKB, serverCpuPct })));
+process.exit(0);
