@@ -103,3 +103,31 @@ export abstract class Bot {
   protected abstract received(): ReceivedTrack[];
   protected abstract doClose(): Promise<void>;
 }
+
+/** Counters of a synthetic source, as `SentTrack` needs them (both SyntheticVideoSource and SyntheticAudioSource have them). */
+interface SourceWithStats {
+  stats: { packetsSent: number; bytesSent: number; packetsRetransmitted: number; nacksReceived: number; plisReceived: number; keyframesSent: number };
+}
+
+/** The `SentTrack` rows of a bot's video and audio sources (absent sources are skipped). */
+export function sentTracks(streamId: string, video: SourceWithStats | null | undefined, audio: SourceWithStats | null | undefined): SentTrack[] {
+  const out: SentTrack[] = [];
+  for (const [kind, src] of [
+    ['video', video],
+    ['audio', audio],
+  ] as const) {
+    if (!src) continue;
+    const s = src.stats;
+    out.push({
+      kind,
+      streamId,
+      packetsSent: s.packetsSent,
+      bytesSent: s.bytesSent,
+      packetsRetransmitted: s.packetsRetransmitted,
+      nacksReceived: s.nacksReceived,
+      plisReceived: s.plisReceived,
+      keyframesSent: s.keyframesSent,
+    });
+  }
+  return out;
+}

@@ -10,7 +10,7 @@ import {
   type StreamEvent,
 } from '@convene/client';
 import type { BotErrorKind, BotPlan, MediaSettings, ReceivedTrack, SentTrack } from '../types.js';
-import { Bot, BotFailure } from './Bot.js';
+import { Bot, BotFailure, sentTracks } from './Bot.js';
 
 /** Options of a {@link ConveneBot}. */
 export interface ConveneBotOptions {
@@ -119,27 +119,7 @@ export class ConveneBot extends Bot {
 
   protected sent(): SentTrack[] {
     const p = this.#publisher;
-    const streamId = p?.stream?.streamId ?? '';
-    const sources = p?.sources;
-    const out: SentTrack[] = [];
-    for (const [kind, src] of [
-      ['video', sources?.video],
-      ['audio', sources?.audio],
-    ] as const) {
-      if (!src) continue;
-      const s = src.stats;
-      out.push({
-        kind,
-        streamId,
-        packetsSent: s.packetsSent,
-        bytesSent: s.bytesSent,
-        packetsRetransmitted: s.packetsRetransmitted,
-        nacksReceived: s.nacksReceived,
-        plisReceived: s.plisReceived,
-        keyframesSent: s.keyframesSent,
-      });
-    }
-    return out;
+    return sentTracks(p?.stream?.streamId ?? '', p?.sources?.video, p?.sources?.audio);
   }
 
   protected received(): ReceivedTrack[] {

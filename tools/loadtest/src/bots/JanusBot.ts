@@ -1,7 +1,7 @@
 import type { NodePeerConnection, PeerState, SyntheticAudioSource, SyntheticVideoSource } from '@convene/client/node';
 import { JanusSession } from '../janus/JanusSession.js';
 import type { BotPlan, MediaSettings, ReceivedTrack, SentTrack } from '../types.js';
-import { Bot, BotFailure } from './Bot.js';
+import { Bot, BotFailure, sentTracks } from './Bot.js';
 
 /** Options of a {@link JanusBot}. */
 export interface JanusBotOptions {
@@ -143,25 +143,7 @@ export class JanusBot extends Bot {
   }
 
   protected sent(): SentTrack[] {
-    const out: SentTrack[] = [];
-    for (const [kind, src] of [
-      ['video', this.#video],
-      ['audio', this.#audio],
-    ] as const) {
-      if (!src) continue;
-      const s = src.stats;
-      out.push({
-        kind,
-        streamId: this.#feed,
-        packetsSent: s.packetsSent,
-        bytesSent: s.bytesSent,
-        packetsRetransmitted: s.packetsRetransmitted,
-        nacksReceived: s.nacksReceived,
-        plisReceived: s.plisReceived,
-        keyframesSent: s.keyframesSent,
-      });
-    }
-    return out;
+    return sentTracks(this.#feed, this.#video, this.#audio);
   }
 
   protected received(): ReceivedTrack[] {
