@@ -87,6 +87,7 @@ export { initAnyPublisher as initPublisher } from './media/initPublisher.js';
 export type { NodePublisher, NodePublisherProperties, NodePublisherEvents } from './media/node/NodePublisher.js';
 export type { NodeSubscriber, NodeSubscriberProperties, NodeSubscriberEvents } from './media/node/NodeSubscriber.js';
 export type { MediaPeer, PeerState } from './media/peer.js';
+export type { IceConfig } from './media/iceConfig.js';
 export { VideoClient, createClient, destroyClient, type InitOptions, type JoinOptions, type SessionInfo } from './client/VideoClient.js';
 export {
   VideoClientEvent,

@@ -23,8 +23,8 @@ describe('media requests in parseClientMessage', () => {
     expect(parse({ type: 'publish', sdp: SDP })).toMatchObject({ ok: true, message: { type: 'publish', sdp: SDP } });
   });
 
-  it('rejects a publish without an SDP, or with something that is not one', () => {
-    expect(parse({ type: 'publish' })).toMatchObject(badRequest('publish.sdp'));
+  it('rejects a publish with neither an SDP nor tracks, or with something that is not an SDP', () => {
+    expect(parse({ type: 'publish' })).toMatchObject(badRequest('sdp offer (routed sessions) or tracks (relayed sessions)'));
     expect(parse({ type: 'publish', sdp: 'hello' })).toMatchObject(badRequest('v=0'));
   });
 
@@ -53,11 +53,42 @@ describe('media requests in parseClientMessage', () => {
     const ok = parse({ type: 'subscribe', streamId: 's1', sdp: SDP, subscribeToAudio: false, preferredResolution: { width: 320, height: 240 }, preferredFrameRate: 15 });
     expect(ok).toMatchObject({ ok: true, message: { type: 'subscribe', streamId: 's1', subscribeToAudio: false, preferredResolution: { width: 320, height: 240 }, preferredFrameRate: 15 } });
     expect(parse({ type: 'subscribe', streamId: 's1', sdp: SDP, preferredResolution: null, preferredFrameRate: null }).ok).toBe(true);
-    expect(parse({ type: 'subscribe', streamId: 's1' })).toMatchObject(badRequest('subscribe.sdp'));
+    // Relayed sessions subscribe without an SDP; routed sessions refuse that (the server knows the mode).
+    expect(parse({ type: 'subscribe', streamId: 's1' })).toMatchObject({ ok: true, message: { type: 'subscribe', streamId: 's1', sdp: undefined } });
+    expect(parse({ type: 'subscribe', streamId: 's1', sdp: 'x' })).toMatchObject(badRequest('subscribe.sdp'));
     expect(parse({ type: 'subscribe', sdp: SDP })).toMatchObject(badRequest('streamId'));
     expect(parse({ type: 'subscribe', streamId: 's1', sdp: SDP, preferredResolution: '720p' })).toMatchObject(badRequest('preferredResolution'));
     expect(parse({ type: 'subscribe', streamId: 's1', sdp: SDP, preferredFrameRate: 'fast' })).toMatchObject(badRequest('preferredFrameRate'));
     expect(parse({ type: 'subscribe', streamId: 's1', sdp: SDP, subscribeToVideo: 1 })).toMatchObject(badRequest('subscribeToVideo'));
+  });
+
+  it('accepts a relayed publish with tracks instead of an SDP, and checks their shape', () => {
+    expect(parse({ type: 'publish', tracks: { audio: true, video: false, x: 1 } })).toMatchObject({ ok: true, message: { type: 'publish', sdp: undefined, tracks: { audio: true, video: false } } });
+    expect(parse({ type: 'publish', tracks: { audio: 'yes', video: false } })).toMatchObject(badRequest('publish.tracks'));
+    expect(parse({ type: 'publish', tracks: [true, true] })).toMatchObject(badRequest('publish.tracks'));
+  });
+
+  it('accepts peerSignal with exactly one of description and candidate, and bounds them', () => {
+    expect(parse({ type: 'peerSignal', subscriberId: 'x', description: { type: 'offer', sdp: SDP } })).toEqual({
+      ok: true,
+      message: { v: 1, type: 'peerSignal', id: 3, subscriberId: 'x', description: { type: 'offer', sdp: SDP } },
+    });
+    expect(parse({ type: 'peerSignal', subscriberId: 'x', candidate: { candidate: 'candidate:1 1 udp 1 10.0.0.1 5000 typ host', mid: '0' } })).toMatchObject({
+      ok: true,
+      message: { candidate: { candidate: 'candidate:1 1 udp 1 10.0.0.1 5000 typ host', mid: '0' } },
+    });
+    expect(parse({ type: 'peerSignal', subscriberId: 'x', candidate: { candidate: '', mid: '0' } }).ok).toBe(true);
+    expect(parse({ type: 'peerSignal', subscriberId: 'x' })).toMatchObject(badRequest('exactly one'));
+    expect(parse({ type: 'peerSignal', subscriberId: 'x', description: { type: 'answer', sdp: SDP }, candidate: { candidate: '', mid: '0' } })).toMatchObject(badRequest('exactly one'));
+    expect(parse({ type: 'peerSignal', subscriberId: 'x', description: { type: 'pranswer', sdp: SDP } })).toMatchObject(badRequest('description'));
+    expect(parse({ type: 'peerSignal', subscriberId: 'x', description: { type: 'offer', sdp: 'nope' } })).toMatchObject(badRequest('v=0'));
+    expect(parse({ type: 'peerSignal', subscriberId: 'x', description: { type: 'offer', sdp: SDP + 'a=x:' + 'y'.repeat(limits.sdpMaxBytes) } })).toMatchObject({
+      ok: false,
+      error: { code: 413 },
+    });
+    expect(parse({ type: 'peerSignal', subscriberId: 'x', candidate: { candidate: 'hello', mid: '0' } })).toMatchObject(badRequest('candidate:'));
+    expect(parse({ type: 'peerSignal', subscriberId: 'x', candidate: { candidate: 'candidate:' + '1'.repeat(limits.candidateMaxLength), mid: '0' } })).toMatchObject(badRequest('peerSignal.candidate'));
+    expect(parse({ type: 'peerSignal', candidate: { candidate: '', mid: '0' } })).toMatchObject(badRequest('subscriberId'));
   });
 
   it('accepts unsubscribe and subscription updates by subscriberId', () => {

@@ -1,5 +1,5 @@
 /*
- * Media signaling (routed mode). FINAL, accepted by parseClientMessage; see docs/protocol.md "Media".
+ * Media signaling. Routed mode (the default) below; relayed (peer-to-peer) mode at "Relayed mode". FINAL, accepted by parseClientMessage; see docs/protocol.md "Media".
  *
  * One RTCPeerConnection per Publisher and one per Subscriber (as OpenTok does), each to the SFU.
  * The CLIENT OFFERS in both directions (the SFU never offers): libdatachannel checks the peer's DTLS
@@ -68,14 +68,16 @@ export interface PublishRequest {
   videoType?: VideoType;
   videoDimensions?: { width: number; height: number };
   frameRate?: number;
-  /** SDP offer from the publisher's peer connection (sendonly). */
-  sdp: string;
+  /** Routed sessions: SDP offer from the publisher's peer connection (sendonly). Relayed sessions: absent. */
+  sdp?: string;
+  /** Relayed sessions (required there, as there is no offer): the tracks the publisher can send. */
+  tracks?: { audio: boolean; video: boolean };
 }
 /** ok result of `publish`. */
 export interface PublishResult {
   stream: StreamInfo;
-  /** SDP answer from the SFU (all candidates included). */
-  sdp: string;
+  /** SDP answer from the SFU (all candidates included); null in a relayed session. */
+  sdp: string | null;
   /**
    * Force-mute is active in the session: the stream starts with audio muted (`stream.hasAudio` false,
    * the SFU forwards no audio). The publisher mutes locally; it may unmute later with `streamUpdate`.
@@ -101,8 +103,11 @@ export interface SubscribeRequest {
   type: 'subscribe';
   id: number;
   streamId: string;
-  /** SDP offer from the subscriber's peer connection: recvonly audio and/or video m-sections. */
-  sdp: string;
+  /**
+   * Routed sessions: SDP offer from the subscriber's peer connection (recvonly audio and/or video
+   * m-sections). Relayed sessions: absent (the publisher offers, through `peerSignal`).
+   */
+  sdp?: string;
   /** Default true. False: the audio track is negotiated but nothing is forwarded until enabled. */
   subscribeToAudio?: boolean;
   /** Default true. */
@@ -114,8 +119,8 @@ export interface SubscribeRequest {
 export interface SubscribeResult {
   /** Id of this subscription (for `subscription`, `unsubscribe`, `candidate`). */
   subscriberId: string;
-  /** SDP answer from the SFU (all candidates included). */
-  sdp: string;
+  /** SDP answer from the SFU (all candidates included); null in a relayed session. */
+  sdp: string | null;
   /** mid of the offered m-section that receives the stream's audio, or null. */
   audioMid: string | null;
   /** mid of the offered m-section that receives the stream's video, or null. */
@@ -195,7 +200,49 @@ export interface DisableForceMuteRequest {
   id: number;
 }
 
+// ---------------------------------------------------------------------------
+// Relayed mode (`mediaMode: 'relayed'`, see JoinedResult): peer to peer, the server relays signaling only.
+//
+// - `publish` carries `tracks` instead of an SDP; the stream exists at once (no media until someone subscribes).
+// - `subscribe` carries no SDP. The server answers with a `subscriberId` and sends the PUBLISHER a
+//   `peerSubscribe` event. The publisher's client creates one peer connection for that subscriber, adds its
+//   tracks (sendonly) and sends its offer with `peerSignal`; the subscriber answers with `peerSignal`.
+// - Candidates trickle with `peerSignal { candidate }`. Offers and answers go out WITHOUT candidates, and
+//   the offerer sends its candidates only once it holds the answer (libdatachannel, the Node SDK's WebRTC,
+//   fails DTLS when checks arrive before it has the remote description; see media/peer.ts in the client).
+// - `subscription` updates reach the publisher as `peerUpdate` (it stops or resumes sending that kind to
+//   that subscriber); the subscription's end (unsubscribe, subscriber gone) reaches it as `peerClosed`.
+// - Moderation works as in routed mode, but a force mute is carried out by the publisher's client only.
+
+/** A relayed session description (offer from the publisher, answer from the subscriber). */
+export interface PeerDescription {
+  type: 'offer' | 'answer';
+  sdp: string;
+}
+
+/** A relayed ICE candidate: the `candidate:...` value (with or without `a=`) and its m-section mid. */
+export interface PeerCandidate {
+  candidate: string;
+  mid: string;
+}
+
+/**
+ * Relayed sessions: send a description or a candidate to the other end of subscription `subscriberId` (the
+ * sender is its subscriber or the publisher of its stream). Exactly one of `description` and `candidate`.
+ * Errors: OT_NOT_FOUND 404 (no such subscription of yours or of your streams), OT_INVALID_STATE (routed
+ * session), OT_INVALID_PARAMETER 1011, OT_MESSAGE_TOO_LARGE 413 (sdp over limits.sdpMaxBytes).
+ */
+export interface PeerSignalRequest {
+  v: 1;
+  type: 'peerSignal';
+  id: number;
+  subscriberId: string;
+  description?: PeerDescription;
+  candidate?: PeerCandidate;
+}
+
 export type MediaRequest =
+  | PeerSignalRequest
   | PublishRequest
   | UnpublishRequest
   | SubscribeRequest
@@ -261,4 +308,49 @@ export interface ServerCandidateEvent {
   mid: string;
 }
 
-export type MediaEvent = StreamCreatedEvent | StreamDestroyedEvent | StreamPropertyChangedEvent | MuteForcedEvent | ServerCandidateEvent;
+/** Relayed sessions, to the publisher: someone subscribed to your stream; create a peer connection and offer. */
+export interface PeerSubscribeEvent {
+  v: 1;
+  q: number;
+  type: 'peerSubscribe';
+  subscriberId: string;
+  streamId: string;
+  /** The subscriber's connectionId. */
+  connectionId: string;
+  subscribeToAudio: boolean;
+  subscribeToVideo: boolean;
+}
+/** Relayed sessions: a description or candidate from the other end of a subscription. */
+export interface PeerSignalEvent {
+  v: 1;
+  q: number;
+  type: 'peerSignal';
+  subscriberId: string;
+  streamId: string;
+  description?: PeerDescription;
+  candidate?: PeerCandidate;
+}
+/** Relayed sessions, to the publisher: the subscriber changed what it receives. */
+export interface PeerUpdateEvent {
+  v: 1;
+  q: number;
+  type: 'peerUpdate';
+  subscriberId: string;
+  subscribeToAudio?: boolean;
+  subscribeToVideo?: boolean;
+}
+/** Relayed sessions, to the publisher: the subscription ended; close its peer connection. */
+export interface PeerClosedEvent {
+  v: 1;
+  q: number;
+  type: 'peerClosed';
+  subscriberId: string;
+  streamId: string;
+}
+
+export type MediaEvent =
+  | PeerSubscribeEvent
+  | PeerSignalEvent
+  | PeerUpdateEvent
+  | PeerClosedEvent
+  | StreamCreatedEvent | StreamDestroyedEvent | StreamPropertyChangedEvent | MuteForcedEvent | ServerCandidateEvent;

@@ -137,6 +137,7 @@ export function parseClientMessage(text: string): ParseResult {
     case 'unsubscribe':
     case 'subscription':
     case 'candidate':
+    case 'peerSignal':
     case 'streamUpdate':
     case 'forceUnpublish':
     case 'forceMuteStream':
@@ -172,12 +173,14 @@ const isRef = (x: unknown): x is string => typeof x === 'string' && x.length > 0
 /** The media requests (media.ts): shapes and sizes; permissions and existence are the domain's. */
 function parseMediaRequest(t: string, raw: Obj, id: number): ParseResult {
   const needRef = (k: string): ParseResult | null => (isRef(raw[k]) ? null : bad(`${t}.${k} must be a non-empty string of at most 128 characters`, id));
-  const sdpCheck = (): ParseResult | null => {
-    if (typeof raw.sdp !== 'string' || raw.sdp.length === 0) return bad(`${t}.sdp must be a non-empty SDP string`, id);
-    if (utf8Length(raw.sdp) > limits.sdpMaxBytes) return tooLarge(`${t}.sdp exceeds ${limits.sdpMaxBytes} bytes`, id);
-    if (!raw.sdp.startsWith('v=0')) return bad(`${t}.sdp is not an SDP (it must start with v=0)`, id);
+  const sdpCheck = (sdp: unknown = raw.sdp, what = `${t}.sdp`): ParseResult | null => {
+    if (typeof sdp !== 'string' || sdp.length === 0) return bad(`${what} must be a non-empty SDP string`, id);
+    if (utf8Length(sdp) > limits.sdpMaxBytes) return tooLarge(`${what} exceeds ${limits.sdpMaxBytes} bytes`, id);
+    if (!sdp.startsWith('v=0')) return bad(`${what} is not an SDP (it must start with v=0)`, id);
     return null;
   };
+  /** Relayed sessions send no SDP with publish/subscribe: absent is fine, present must be valid. */
+  const optSdpCheck = (): ParseResult | null => (raw.sdp === undefined ? null : sdpCheck());
   const preferred = (): ParseResult | null => {
     if (raw.preferredResolution !== undefined && raw.preferredResolution !== null && !isDims(raw.preferredResolution))
       return bad(`${t}.preferredResolution must be { width, height } in pixels (1..${MAX_DIMENSION}) or null`, id);
@@ -192,8 +195,12 @@ function parseMediaRequest(t: string, raw: Obj, id: number): ParseResult {
   const copyPrefRes = prefRes ? { width: prefRes.width, height: prefRes.height } : (prefRes as null | undefined);
   switch (t) {
     case 'publish': {
-      const e = sdpCheck();
+      const e = optSdpCheck();
       if (e) return e;
+      const tracks = raw.tracks;
+      if (tracks !== undefined && !(isObj(tracks) && typeof tracks.audio === 'boolean' && typeof tracks.video === 'boolean'))
+        return bad('publish.tracks must be { audio: boolean, video: boolean }', id);
+      if (raw.sdp === undefined && tracks === undefined) return bad('publish needs an sdp offer (routed sessions) or tracks (relayed sessions)', id);
       if (raw.name !== undefined && (typeof raw.name !== 'string' || raw.name.length > limits.streamNameMaxLength))
         return bad(`publish.name must be a string of at most ${limits.streamNameMaxLength} characters`, id);
       if (!optBool(raw, 'hasAudio') || !optBool(raw, 'hasVideo')) return bad('publish.hasAudio and hasVideo must be booleans', id);
@@ -213,7 +220,8 @@ function parseMediaRequest(t: string, raw: Obj, id: number): ParseResult {
           videoType: raw.videoType as VideoType | undefined,
           videoDimensions: copyDims,
           frameRate: raw.frameRate as number | undefined,
-          sdp: raw.sdp as string,
+          sdp: raw.sdp as string | undefined,
+          tracks: isObj(tracks) ? { audio: tracks.audio as boolean, video: tracks.video as boolean } : undefined,
         },
       };
     }
@@ -224,7 +232,7 @@ function parseMediaRequest(t: string, raw: Obj, id: number): ParseResult {
       return { ok: true, message: { v: 1, type: 'unpublish', id, streamId: raw.streamId as string, reason: raw.reason as 'mediaStopped' | undefined } };
     }
     case 'subscribe': {
-      const e = needRef('streamId') ?? sdpCheck() ?? preferred();
+      const e = needRef('streamId') ?? optSdpCheck() ?? preferred();
       if (e) return e;
       return {
         ok: true,
@@ -233,7 +241,7 @@ function parseMediaRequest(t: string, raw: Obj, id: number): ParseResult {
           type: 'subscribe',
           id,
           streamId: raw.streamId as string,
-          sdp: raw.sdp as string,
+          sdp: raw.sdp as string | undefined,
           subscribeToAudio: raw.subscribeToAudio as boolean | undefined,
           subscribeToVideo: raw.subscribeToVideo as boolean | undefined,
           preferredResolution: copyPrefRes,
@@ -270,6 +278,24 @@ function parseMediaRequest(t: string, raw: Obj, id: number): ParseResult {
         return bad(`candidate.candidate must be a non-empty string of at most ${limits.candidateMaxLength} characters`, id);
       if (typeof raw.mid !== 'string' || raw.mid.length > 64) return bad('candidate.mid must be a string of at most 64 characters', id);
       return { ok: true, message: { v: 1, type: 'candidate', id, target: raw.target as string, candidate: raw.candidate, mid: raw.mid } };
+    }
+    case 'peerSignal': {
+      const e = needRef('subscriberId');
+      if (e) return e;
+      const d = raw.description;
+      const c = raw.candidate;
+      if ((d === undefined) === (c === undefined)) return bad('peerSignal needs exactly one of description and candidate', id);
+      if (d !== undefined) {
+        if (!isObj(d) || (d.type !== 'offer' && d.type !== 'answer')) return bad("peerSignal.description must be { type: 'offer' | 'answer', sdp }", id);
+        const se = sdpCheck(d.sdp, 'peerSignal.description.sdp');
+        if (se) return se;
+        return { ok: true, message: { v: 1, type: 'peerSignal', id, subscriberId: raw.subscriberId as string, description: { type: d.type, sdp: d.sdp as string } } };
+      }
+      if (!isObj(c) || typeof c.candidate !== 'string' || c.candidate.length > limits.candidateMaxLength || typeof c.mid !== 'string' || c.mid.length > 64)
+        return bad(`peerSignal.candidate must be { candidate: string (at most ${limits.candidateMaxLength} characters), mid: string (at most 64) }`, id);
+      const line = c.candidate.startsWith('a=') ? c.candidate.slice(2) : c.candidate;
+      if (line !== '' && !line.startsWith('candidate:')) return bad('peerSignal.candidate.candidate must start with "candidate:" (or be empty for end of candidates)', id);
+      return { ok: true, message: { v: 1, type: 'peerSignal', id, subscriberId: raw.subscriberId as string, candidate: { candidate: c.candidate, mid: c.mid } } };
     }
     case 'streamUpdate': {
       const e = needRef('streamId');

@@ -22,6 +22,7 @@ import { initAnyPublisher } from '../media/initPublisher.js';
 import type { Publisher } from '../media/browser/Publisher.js';
 import type { Completion, SubscriberProperties, TargetElement } from '../media/browser/types.js';
 import type { NodeSubscriberProperties } from '../media/node/NodeSubscriber.js';
+import type { IceConfig } from '../media/iceConfig.js';
 import { Connection, kApply } from './Connection.js';
 import { MEDIA_CONNECT_TIMEOUT_MS, SessionMedia, type AnyPublisher, type AnyPublisherProperties, type AnySubscriber } from './SessionMedia.js';
 import type { Stream } from './Stream.js';
@@ -325,6 +326,23 @@ export class Session extends EventDispatcher<SessionEvents> {
    * every client, the publisher's included. `OT_PERMISSION_DENIED` (and an OT `exception`) unless
    * this client is a moderator or the host.
    */
+  /**
+   * Set the ICE configuration of every peer connection of this session, replacing any earlier one:
+   * `includeServers` `'all'` (the server's STUN/TURN servers plus `customServers`) or `'custom'` (only
+   * `customServers`), `transportPolicy` `'all'` or `'relay'` (TURN only). New connections use it;
+   * existing subscribers move to a new connection that uses it. Throws a TypeError on an invalid config.
+   *
+   * @example
+   * session.setIceConfig({
+   *   includeServers: 'custom',
+   *   transportPolicy: 'relay',
+   *   customServers: [{ urls: 'turn:turn.example.com:3478?transport=tcp', username: 'u', credential: 'p' }],
+   * });
+   */
+  setIceConfig(newIceConfig: IceConfig): void {
+    this.#media.setIceConfig(newIceConfig);
+  }
+
   forceUnpublish(stream: Stream | { streamId: string }, completionHandler?: CompletionHandler): Promise<void> {
     return this.#settle(this.#media.forceUnpublish(stream), completionHandler);
   }
@@ -489,6 +507,7 @@ export class Session extends EventDispatcher<SessionEvents> {
     this.#connection = self;
     this.#connections.set(self.connectionId, self);
     this.#media.setIceServers(r.iceServers);
+    this.#media.setMediaMode(r.mediaMode);
     const streams = this.#media.onJoined(r.streams);
     for (const c of others) this.dispatch(new ConnectionEvent(SessionEvent.ConnectionCreated, c));
     this.dispatch(new ConnectionEvent(SessionEvent.ConnectionCreated, self));

@@ -3,6 +3,8 @@ import {
   ErrorCode,
   ErrorName,
   type MediaEvent,
+  type MediaMode,
+  type PeerSignalEvent,
   type PublishResult,
   type StreamDestroyedReason,
   type StreamInfo,
@@ -19,7 +21,10 @@ import type { SubscriptionUpdate } from '../media/browser/events.js';
 import type { PublisherProperties, SubscriberProperties, TargetElement } from '../media/browser/types.js';
 import { NodePublisher, type NodePublisherProperties } from '../media/node/NodePublisher.js';
 import { NodeSubscriber, type NodeSubscriberProperties } from '../media/node/NodeSubscriber.js';
+import type { RemoteTrack } from '../media/node/NodePeerConnection.js';
 import { BrowserPeer, hasBrowserMedia, loadNodeMedia, NodePeer, type MediaPeer, type PeerState } from '../media/peer.js';
+import { effectiveIce, parseIceConfig, type ResolvedIceConfig } from '../media/iceConfig.js';
+import { BrowserRelayPeer, NodeRelayPeer, RelayLink, type RelayPeerAdapter, type RelaySignal } from '../media/relay.js';
 import { reportException } from '../ot/exceptions.js';
 import type { RequestBody } from '../transport/SignalClient.js';
 import { Connection } from './Connection.js';
@@ -48,9 +53,15 @@ export interface MediaHost {
   readonly connectTimeoutMs: number;
 }
 
+/** What the Session needs of any peer connection once negotiated: its state, and closing it. */
+type PeerHandle = Pick<MediaPeer, 'state' | 'onStateChange' | 'close'>;
+
 interface Published {
   publisher: AnyPublisher;
-  peer: MediaPeer;
+  /** Routed: the peer connection to the SFU. Relayed: null. */
+  peer: MediaPeer | null;
+  /** Relayed: one link per subscriber, by subscriberId. */
+  relays: Map<string, RelayLink>;
   stream: Stream;
   unwire: () => void;
 }
@@ -58,12 +69,20 @@ interface Published {
 interface Subscription {
   subscriber: AnySubscriber;
   stream: Stream;
-  peer: MediaPeer | null;
+  peer: PeerHandle | null;
+  /** Relayed: the negotiation with the publisher's client. */
+  link: RelayLink | null;
   subscriberId: string | null;
   /** Updates made before the subscribe answer arrived. */
   pending: SubscriptionUpdate;
   /** The server no longer has it (stream gone, unsubscribed): send nothing more. */
   gone: boolean;
+  /** The subscribe() properties (a re-subscription reuses them). */
+  props?: SubscriberProperties & NodeSubscriberProperties;
+  /** Being moved to a new peer connection (setIceConfig). */
+  renewing?: boolean;
+  /** A renewal's peer connection, not yet given to the Subscriber: call once it is connected. */
+  activate?: () => void;
 }
 
 const log = createLogger('SessionMedia');
@@ -83,6 +102,12 @@ export class SessionMedia {
   readonly #subscriptions = new Map<AnySubscriber, Subscription>();
   /** STUN/TURN servers the server handed out at connect (fresh TURN credentials on every resume). */
   #iceServers: IceServer[] = [];
+  /** How the session carries media (from the join result). */
+  #mediaMode: MediaMode = 'routed';
+  /** Relayed: our subscriptions by subscriberId, once the server answered `subscribe`. */
+  readonly #relaySubs = new Map<string, Subscription>();
+  /** Relayed: signals for a subscriberId we do not know yet (its `subscribe` answer is still on the way). */
+  readonly #early = new Map<string, { at: number; signals: PeerSignalEvent[] }>();
 
   constructor(host: MediaHost) {
     this.#host = host;
@@ -91,6 +116,51 @@ export class SessionMedia {
   /** Use these STUN/TURN servers for peer connections created from now on. */
   setIceServers(servers: readonly IceServer[] | undefined): void {
     this.#iceServers = servers ? [...servers] : [];
+  }
+
+  /** `session.setIceConfig()`: used by every peer connection created from now on (see `setIceConfig`). */
+  #iceConfig: ResolvedIceConfig | null = null;
+
+  /**
+   * `session.setIceConfig()`: validate (TypeError) and apply to the session's peer connections, new ones
+   * and existing ones: a browser connection gets the new servers and policy for its next gathering, and
+   * every subscriber is re-established on a new connection (made before the old one is closed), so a
+   * changed transport policy takes effect for what this client receives.
+   */
+  setIceConfig(config: unknown): void {
+    this.#iceConfig = parseIceConfig(config);
+    const { iceServers, iceTransportPolicy } = this.#rtcConfig();
+    const retune = (pc: unknown): void => {
+      if (typeof RTCPeerConnection === 'function' && pc instanceof RTCPeerConnection) {
+        try {
+          pc.setConfiguration({ ...pc.getConfiguration(), iceServers, iceTransportPolicy });
+        } catch (err) {
+          log.debug({ err }, 'setConfiguration refused');
+        }
+      }
+    };
+    for (const p of this.#published.values()) {
+      if (p.peer instanceof BrowserPeer) retune(p.peer.pc);
+      for (const l of p.relays.values()) if (l.peer instanceof BrowserRelayPeer) retune(l.peer.pc);
+    }
+    for (const rec of this.#subscriptions.values()) if (!rec.gone && rec.subscriberId !== null) void this.#resubscribe(rec);
+  }
+
+  #rtcConfig(): { iceServers: IceServer[]; iceTransportPolicy: 'all' | 'relay' } {
+    return effectiveIce(this.#iceServers, this.#iceConfig);
+  }
+
+  #nodeIce(): { iceServers: IceServer[]; iceTransportPolicy?: 'all' | 'relay' } {
+    return effectiveIce(this.#iceServers, this.#iceConfig);
+  }
+
+  /** The session's media mode, from the join result (routed when the server does not say). */
+  setMediaMode(mode: MediaMode | undefined): void {
+    this.#mediaMode = mode === 'relayed' ? 'relayed' : 'routed';
+  }
+
+  get mediaMode(): MediaMode {
+    return this.#mediaMode;
   }
 
   /** Streams in the session, the local client's included. */
@@ -144,6 +214,34 @@ export class SessionMedia {
       case 'candidate':
         // The server puts every candidate in its answers (media.ts); nothing to apply.
         return true;
+      case 'peerSubscribe': {
+        const p = this.#published.get(e.streamId);
+        if (!p || p.peer) {
+          log.debug({ subscriberId: e.subscriberId, streamId: e.streamId }, 'peerSubscribe for a stream we do not publish relayed');
+          return true;
+        }
+        void this.#offerToSubscriber(p, e.subscriberId, e.connectionId, { audio: e.subscribeToAudio, video: e.subscribeToVideo }).catch((err: unknown) => {
+          log.warn({ err, subscriberId: e.subscriberId }, 'relayed offer failed');
+          this.#closeRelay(p, e.subscriberId);
+        });
+        return true;
+      }
+      case 'peerSignal':
+        this.#onPeerSignal(e);
+        return true;
+      case 'peerUpdate': {
+        for (const p of this.#published.values()) {
+          if (!p.relays.has(e.subscriberId)) continue;
+          if (e.subscribeToAudio !== undefined) void p.publisher._setRelaySending(e.subscriberId, 'audio', e.subscribeToAudio);
+          if (e.subscribeToVideo !== undefined) void p.publisher._setRelaySending(e.subscriberId, 'video', e.subscribeToVideo);
+        }
+        return true;
+      }
+      case 'peerClosed': {
+        const p = this.#published.get(e.streamId);
+        if (p) this.#closeRelay(p, e.subscriberId);
+        return true;
+      }
       default:
         return false;
     }
@@ -175,8 +273,7 @@ export class SessionMedia {
     for (const [sub, rec] of this.#subscriptions) {
       if (rec.stream !== stream) continue;
       rec.gone = true;
-      rec.peer?.close();
-      rec.peer = null;
+      this.#closePeer(rec);
       if (!prevented) {
         this.#subscriptions.delete(sub);
         sub._destroy(reason);
@@ -194,7 +291,9 @@ export class SessionMedia {
     this.#published.delete(p.stream.streamId);
     this.#streams.delete(p.stream.streamId);
     p.unwire();
-    closeLater(p.peer, closeAfter);
+    if (p.peer) closeLater(p.peer, closeAfter);
+    for (const link of p.relays.values()) link.close();
+    p.relays.clear();
     p.publisher._streamDestroyed(reason);
   }
 
@@ -204,14 +303,24 @@ export class SessionMedia {
     this.#publishing.clear();
     for (const [sub, rec] of [...this.#subscriptions]) {
       rec.gone = true;
-      rec.peer?.close();
-      rec.peer = null;
+      this.#closePeer(rec);
       if (!keepSubscribers) {
         this.#subscriptions.delete(sub);
         sub._destroy(reason);
       }
     }
     this.#streams.clear();
+    this.#relaySubs.clear();
+    this.#early.clear();
+  }
+
+  /** Close a subscription's peer connection (and relayed negotiation) now. */
+  #closePeer(rec: Subscription): void {
+    rec.link?.close();
+    rec.link = null;
+    rec.peer?.close();
+    rec.peer = null;
+    if (rec.subscriberId !== null && this.#relaySubs.get(rec.subscriberId) === rec) this.#relaySubs.delete(rec.subscriberId);
   }
 
   // ------------------------------------------------------------------ publish
@@ -227,18 +336,22 @@ export class SessionMedia {
     try {
       await publisher._whenReady();
       if (!this.#publishing.has(publisher)) throw aborted();
-      peer = await this.#publisherPeer(publisher);
+      const relayed = this.#mediaMode === 'relayed';
       // Stereo / audio bit rate: Opus fmtp in our offer, and in the answer we apply (Chrome encodes
       // stereo only when the answer says so; the SFU forwards whatever Opus it gets).
       const opus = publisher instanceof Publisher ? publisher._opusParams() : null;
       const munge = opus ? (sdp: string) => setOpusParams(sdp, opus) : undefined;
-      const sdp = await peer.offer(munge);
+      let sdp: string | undefined;
+      if (!relayed) {
+        peer = await this.#publisherPeer(publisher);
+        sdp = await peer.offer(munge);
+      }
       const s = publisher._streamSettings();
       let res: PublishResult;
       try {
         res = (await this.#host.request({
           type: 'publish',
-          sdp,
+          ...(relayed ? { tracks: publisher._tracks() } : { sdp }),
           name: s.name || undefined,
           hasAudio: s.hasAudio,
           hasVideo: s.hasVideo,
@@ -258,16 +371,20 @@ export class SessionMedia {
         if (this.#host.isConnected()) this.#send({ type: 'unpublish', streamId: res.stream.streamId });
         throw aborted();
       }
-      await peer.answer(munge ? munge(res.sdp) : res.sdp);
+      if (peer) {
+        if (typeof res.sdp !== 'string') throw new ConveneError(ErrorName.UnexpectedServerResponse, ErrorCode.InternalError, 'publish: the server sent no SDP answer');
+        await peer.answer(munge ? munge(res.sdp) : res.sdp);
+      }
       const stream = this.#addStream(res.stream);
-      const pub: Published = { publisher, peer, stream, unwire: () => {} };
+      const pub: Published = { publisher, peer, relays: new Map(), stream, unwire: () => {} };
       published = pub;
       this.#published.set(stream.streamId, pub);
       this.#publishing.delete(publisher);
       pub.unwire = this.#wirePublisher(pub);
       publisher._streamCreated(this.#host.session, stream);
       if (res.audioMuted) publisher._forceMute();
-      await this.#connected(peer);
+      // Relayed: published now; each subscriber's peer connection comes with its peerSubscribe.
+      if (peer) await this.#connected(peer);
     } catch (err) {
       this.#publishing.delete(publisher);
       if (published) {
@@ -284,20 +401,75 @@ export class SessionMedia {
     }
   }
 
+  /** Relayed: a peer connection toward one subscriber, with our tracks, and our offer sent through the server. */
+  async #offerToSubscriber(p: Published, subscriberId: string, connectionId: string, wants: { audio: boolean; video: boolean }): Promise<void> {
+    const publisher = p.publisher;
+    let adapter: RelayPeerAdapter;
+    if (publisher instanceof NodePublisher) {
+      const { NodePeerConnection } = await loadNodeMedia();
+      if (this.#published.get(p.stream.streamId) !== p) return;
+      const pc = new NodePeerConnection({ ...this.#nodeIce(), ...publisher._peerOptions(), trickle: true });
+      publisher._attachRelay(subscriberId, pc, wants);
+      adapter = new NodeRelayPeer(pc);
+    } else {
+      const pc = new RTCPeerConnection(this.#rtcConfig());
+      publisher._attachRelay(subscriberId, connectionId, pc, wants);
+      const opus = publisher._opusParams();
+      adapter = new BrowserRelayPeer(pc, opus ? (sdp: string) => setOpusParams(sdp, opus) : undefined);
+    }
+    const link = new RelayLink(adapter, 'offerer', (sig) => this.#peerSignal(subscriberId, sig));
+    p.relays.set(subscriberId, link);
+    adapter.onStateChange = (st) => {
+      if (st === 'failed') {
+        log.warn({ subscriberId }, 'relayed peer connection to a subscriber failed');
+        this.#closeRelay(p, subscriberId);
+      }
+    };
+    await link.start();
+  }
+
+  /** Relayed, publisher side: close the peer connection toward one subscriber. */
+  #closeRelay(p: Published, subscriberId: string): void {
+    const link = p.relays.get(subscriberId);
+    if (!link) return;
+    p.relays.delete(subscriberId);
+    link.close();
+    p.publisher._detachRelay(subscriberId);
+  }
+
+  /** Relayed: a description or candidate from the other end of one of our links. */
+  #onPeerSignal(e: PeerSignalEvent): void {
+    const link = this.#published.get(e.streamId)?.relays.get(e.subscriberId) ?? this.#relaySubs.get(e.subscriberId)?.link;
+    if (link) {
+      link.receive(e).catch((err: unknown) => log.warn({ err, subscriberId: e.subscriberId }, 'relayed signal could not be applied'));
+      return;
+    }
+    // Our subscribe answer may still be on its way: keep the signal for a little while.
+    const now = Date.now();
+    for (const [id, v] of this.#early) if (now - v.at > EARLY_SIGNAL_MS) this.#early.delete(id);
+    const entry = this.#early.get(e.subscriberId) ?? { at: now, signals: [] };
+    if (entry.signals.length < EARLY_SIGNAL_MAX) entry.signals.push(e);
+    this.#early.set(e.subscriberId, entry);
+  }
+
+  #peerSignal(subscriberId: string, sig: RelaySignal): void {
+    this.#send({ type: 'peerSignal', subscriberId, ...sig });
+  }
+
   async #publisherPeer(publisher: AnyPublisher): Promise<MediaPeer> {
     if (publisher instanceof NodePublisher) {
       const { NodePeerConnection } = await loadNodeMedia();
-      const pc = new NodePeerConnection({ iceServers: this.#iceServers, ...publisher._peerOptions() });
+      const pc = new NodePeerConnection({ ...this.#nodeIce(), ...publisher._peerOptions() });
       publisher._attach(pc);
       return new NodePeer(pc);
     }
-    const pc = new RTCPeerConnection({ iceServers: this.#iceServers });
+    const pc = new RTCPeerConnection(this.#rtcConfig());
     publisher._attach(pc);
     return new BrowserPeer(pc);
   }
 
   /** Resolves once the peer connects; rejects (and reports exception 1013) if it fails or takes too long. */
-  #connected(peer: MediaPeer): Promise<void> {
+  #connected(peer: PeerHandle): Promise<void> {
     if (peer.state === 'connected') return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const prev = peer.onStateChange;
@@ -345,7 +517,7 @@ export class SessionMedia {
       this.#endPublished(p, 'unpublished', this.#send({ type: 'unpublish', streamId }));
     };
     // Runtime failure after publish: the reference's 1013 exception; the stream goes away.
-    p.peer.onStateChange = (s) => {
+    if (p.peer) p.peer.onStateChange = (s) => {
       if (s === 'failed' && this.#published.get(streamId) === p) {
         reportException(PEER_CONNECTION_FAILED, 'The media connection of a published stream failed', 'Connection Failed', this.#host.session);
         this.#send({ type: 'unpublish', streamId });
@@ -397,7 +569,7 @@ export class SessionMedia {
     const props = properties ?? {};
     const browser = hasBrowserMedia();
     const subscriber: AnySubscriber = browser ? new Subscriber(stream, target, props, this.#host.session) : new NodeSubscriber(stream, props, this.#host.session);
-    const rec: Subscription = { subscriber, stream, peer: null, subscriberId: null, pending: {}, gone: false };
+    const rec: Subscription = { subscriber, stream, peer: null, link: null, subscriberId: null, pending: {}, gone: false, props };
     this.#subscriptions.set(subscriber, rec);
     subscriber._internal.on('subscriptionChanged', (u) => this.#onSubscriptionChanged(rec, u));
     subscriber._internal.on('destroying', () => this.#unsubscribe(rec));
@@ -421,8 +593,7 @@ export class SessionMedia {
           this.#subscriptions.delete(subscriber);
           if (!rec.gone && rec.subscriberId) this.#send({ type: 'unsubscribe', subscriberId: rec.subscriberId });
           rec.gone = true;
-          rec.peer?.close();
-          rec.peer = null;
+          this.#closePeer(rec);
           subscriber._destroy('subscribeFailed');
         }
         done(e);
@@ -432,24 +603,29 @@ export class SessionMedia {
   }
 
   async #startSubscription(rec: Subscription, props: SubscriberProperties & NodeSubscriberProperties): Promise<void> {
+    if (this.#mediaMode === 'relayed') return this.#startRelayedSubscription(rec, props);
     const sub = rec.subscriber;
     let peer: MediaPeer;
     let wants: { subscribeToAudio: boolean; subscribeToVideo: boolean };
+    let activate: () => void;
     if (sub instanceof NodeSubscriber) {
       const { NodePeerConnection } = await loadNodeMedia();
       if (rec.gone) throw new NotConnectedError('subscribe(): the subscriber was destroyed');
-      const pc = new NodePeerConnection({ iceServers: this.#iceServers, ...sub._peerOptions() });
-      sub._attach(pc);
+      const pc = new NodePeerConnection({ ...this.#nodeIce(), ...sub._peerOptions() });
+      const tracks = sub._prepare(pc);
+      activate = () => sub._use(pc, tracks);
       peer = new NodePeer(pc);
       wants = sub._wants();
     } else {
-      const pc = new RTCPeerConnection({ iceServers: this.#iceServers });
-      sub._setPeerConnection(pc);
+      const pc = new RTCPeerConnection(this.#rtcConfig());
+      activate = browserActivation(sub, pc);
       pc.addTransceiver('audio', { direction: 'recvonly' });
       pc.addTransceiver('video', { direction: 'recvonly' });
       peer = new BrowserPeer(pc);
       wants = { subscribeToAudio: props.subscribeToAudio !== false, subscribeToVideo: props.subscribeToVideo !== false };
     }
+    if (rec.renewing) rec.activate = activate;
+    else activate();
     rec.peer = peer;
     const sdp = await peer.offer();
     if (rec.gone) throw new NotConnectedError('subscribe(): the subscriber was destroyed');
@@ -471,8 +647,96 @@ export class SessionMedia {
       throw new NotConnectedError('subscribe(): the subscriber was destroyed');
     }
     if (Object.keys(rec.pending).length > 0) this.#onSubscriptionChanged(rec, {});
+    if (typeof res.sdp !== 'string') throw new ConveneError(ErrorName.UnexpectedServerResponse, ErrorCode.InternalError, 'subscribe: the server sent no SDP answer');
     await peer.answer(res.sdp);
     await Promise.race([this.#connected(peer), sub._whenLoaded()]);
+    await sub._whenLoaded();
+  }
+
+  /**
+   * Move a live subscription to a new peer connection (setIceConfig): subscribe again, wait until the new
+   * connection is up, then end the old subscription. If the new one fails, the old one stays.
+   */
+  async #resubscribe(rec: Subscription): Promise<void> {
+    if (rec.renewing) return;
+    rec.renewing = true;
+    const next: Subscription = { subscriber: rec.subscriber, stream: rec.stream, peer: null, link: null, subscriberId: null, pending: {}, gone: false, renewing: true };
+    try {
+      await this.#startSubscription(next, rec.props ?? {});
+      if (next.peer) await this.#connected(next.peer);
+      if (rec.gone || this.#subscriptions.get(rec.subscriber) !== rec) throw new NotConnectedError('the subscriber went away');
+      next.activate?.();
+      const oldId = rec.subscriberId;
+      const ack = oldId !== null ? this.#send({ type: 'unsubscribe', subscriberId: oldId }) : undefined;
+      if (oldId !== null && this.#relaySubs.get(oldId) === rec) this.#relaySubs.delete(oldId);
+      rec.link?.close();
+      if (rec.peer) closeLater(rec.peer, ack);
+      rec.peer = next.peer;
+      rec.link = next.link;
+      rec.subscriberId = next.subscriberId;
+      if (rec.subscriberId !== null && this.#relaySubs.get(rec.subscriberId) === next) this.#relaySubs.set(rec.subscriberId, rec);
+      log.debug({ from: oldId, to: rec.subscriberId }, 'subscription moved to a new peer connection');
+    } catch (err) {
+      log.warn({ err, streamId: rec.stream.streamId }, 'could not move a subscription to the new ICE configuration; keeping the old connection');
+      if (next.subscriberId !== null) {
+        this.#send({ type: 'unsubscribe', subscriberId: next.subscriberId });
+        if (this.#relaySubs.get(next.subscriberId) === next) this.#relaySubs.delete(next.subscriberId);
+      }
+      next.gone = true;
+      next.link?.close();
+      next.peer?.close();
+    } finally {
+      rec.renewing = false;
+    }
+  }
+
+  /** Relayed: the publisher's client offers (after our `subscribe`), we answer; candidates trickle both ways. */
+  async #startRelayedSubscription(rec: Subscription, props: SubscriberProperties & NodeSubscriberProperties): Promise<void> {
+    const sub = rec.subscriber;
+    let adapter: RelayPeerAdapter;
+    let wants: { subscribeToAudio: boolean; subscribeToVideo: boolean };
+    let activate: () => void;
+    if (sub instanceof NodeSubscriber) {
+      const { NodePeerConnection } = await loadNodeMedia();
+      if (rec.gone) throw new NotConnectedError('subscribe(): the subscriber was destroyed');
+      const pc = new NodePeerConnection({ ...this.#nodeIce(), ...sub._peerOptions(), trickle: true });
+      const tracks: RemoteTrack[] = [];
+      pc.on('track', (t) => tracks.push(t));
+      activate = () => sub._use(pc, tracks);
+      adapter = new NodeRelayPeer(pc);
+      wants = sub._wants();
+    } else {
+      const pc = new RTCPeerConnection(this.#rtcConfig());
+      activate = browserActivation(sub, pc);
+      adapter = new BrowserRelayPeer(pc);
+      wants = { subscribeToAudio: props.subscribeToAudio !== false, subscribeToVideo: props.subscribeToVideo !== false };
+    }
+    if (rec.renewing) rec.activate = activate;
+    else activate();
+    rec.peer = adapter;
+    const pending = rec.pending;
+    rec.pending = {};
+    const res = (await this.#host.request({
+      type: 'subscribe',
+      streamId: rec.stream.streamId,
+      subscribeToAudio: pending.subscribeToAudio ?? wants.subscribeToAudio,
+      subscribeToVideo: pending.subscribeToVideo ?? wants.subscribeToVideo,
+      preferredResolution: pending.preferredResolution ?? props.preferredResolution ?? undefined,
+      preferredFrameRate: pending.preferredFrameRate ?? props.preferredFrameRate ?? undefined,
+    })) as SubscribeResult;
+    const subscriberId = res.subscriberId;
+    rec.subscriberId = subscriberId;
+    if (rec.gone) {
+      this.#send({ type: 'unsubscribe', subscriberId });
+      throw new NotConnectedError('subscribe(): the subscriber was destroyed');
+    }
+    const link = new RelayLink(adapter, 'answerer', (sig) => this.#peerSignal(subscriberId, sig));
+    rec.link = link;
+    this.#relaySubs.set(subscriberId, rec);
+    for (const e of this.#early.get(subscriberId)?.signals ?? []) this.#onPeerSignal(e);
+    this.#early.delete(subscriberId);
+    if (Object.keys(rec.pending).length > 0) this.#onSubscriptionChanged(rec, {});
+    await Promise.race([this.#connected(adapter), sub._whenLoaded()]);
     await sub._whenLoaded();
   }
 
@@ -494,6 +758,8 @@ export class SessionMedia {
     const wasGone = rec.gone;
     rec.gone = true;
     const ack = !wasGone && id ? this.#send({ type: 'unsubscribe', subscriberId: id }) : undefined;
+    if (id !== null && this.#relaySubs.get(id) === rec) this.#relaySubs.delete(id);
+    rec.link = null;
     if (rec.peer) closeLater(rec.peer, ack);
     rec.peer = null;
   }
@@ -576,11 +842,30 @@ export class SessionMedia {
   }
 }
 
+/**
+ * Give a browser Subscriber its peer connection, replaying the tracks that arrived before (a renewal
+ * negotiates first and hands the connection over only once it is up).
+ */
+function browserActivation(sub: Subscriber, pc: RTCPeerConnection): () => void {
+  const seen: RTCTrackEvent[] = [];
+  const onTrack = (e: RTCTrackEvent): void => void seen.push(e);
+  pc.addEventListener('track', onTrack);
+  return () => {
+    pc.removeEventListener('track', onTrack);
+    sub._setPeerConnection(pc);
+    for (const e of seen) sub._addTrack(e.track, e.receiver);
+  };
+}
+
+/** How long relayed signals for a subscription we do not know yet are kept, and how many. */
+const EARLY_SIGNAL_MS = 10_000;
+const EARLY_SIGNAL_MAX = 64;
+
 /** Longest wait for the server's answer before a peer connection is closed anyway. */
 const CLOSE_GRACE_MS = 2000;
 
 /** Close `peer` once `after` settles (at most CLOSE_GRACE_MS later), or now without it. */
-function closeLater(peer: MediaPeer, after: Promise<unknown> | undefined): void {
+function closeLater(peer: PeerHandle, after: Promise<unknown> | undefined): void {
   if (!after) {
     peer.close();
     return;

@@ -9,7 +9,10 @@ import {
   validateSignal,
   type ConnectionDestroyedReason,
   type ConnectionInfo,
+  type MediaMode,
   type ModerationAction,
+  type PeerCandidate,
+  type PeerDescription,
   type Role,
   type PublishResult,
   type SessionState,
@@ -25,6 +28,7 @@ import type { SessionStore } from '../store/SessionStore.js';
 import { RtcError } from './errors.js';
 import type { MediaPlane, MediaPublisher, MediaRoom, MediaSubscriber } from './MediaPlane.js';
 import { Participant, tailOf, type FrameSink, type ReplayLimits } from './Participant.js';
+import { RelayedPublisher, RelayedSubscriber } from './relayed.js';
 import { Stream, Subscription } from './Stream.js';
 
 /** What a Session needs from its owner. */
@@ -41,8 +45,10 @@ export interface SessionDeps {
   newResumeToken(): string;
   /** Ids of streams and subscriptions. */
   newMediaId(): string;
-  /** The media plane, or null when this server runs without media (publish/subscribe then fail). */
+  /** The media plane, or null when this server runs without media (routed publish/subscribe then fail). */
   media: MediaPlane | null;
+  /** `relayed`: media flows peer to peer and the session only relays signaling. Default `routed`. */
+  mediaMode?: MediaMode;
   /** A participant left the session for good. */
   onParticipantGone(p: Participant): void;
   /** The session ended (last one left, host ended it, idle timeout). */
@@ -67,7 +73,10 @@ const PASSCODE_REJECTED = 'The session passcode is missing or incorrect';
 
 /** A validated publish request (see PublishRequest in @convene/protocol). */
 export interface PublishParams {
-  sdp: string;
+  /** Routed sessions. */
+  sdp?: string;
+  /** Relayed sessions: the tracks the publisher can send. */
+  tracks?: { audio: boolean; video: boolean };
   name?: string;
   hasAudio?: boolean;
   hasVideo?: boolean;
@@ -79,7 +88,8 @@ export interface PublishParams {
 /** A validated subscribe request. */
 export interface SubscribeParams {
   streamId: string;
-  sdp: string;
+  /** Routed sessions; absent in relayed ones. */
+  sdp?: string;
   subscribeToAudio?: boolean;
   subscribeToVideo?: boolean;
   preferredResolution?: { width: number; height: number } | null;
@@ -109,6 +119,8 @@ export interface StreamUpdate {
 export class Session {
   readonly id: string;
   readonly createdAt: number;
+  /** How this session carries media (fixed for its lifetime). */
+  readonly mediaMode: MediaMode;
 
   readonly #deps: SessionDeps;
   readonly #log: Logger;
@@ -131,12 +143,15 @@ export class Session {
   #overflowed = new Set<Participant>();
   readonly #streams = new Map<string, Stream>();
   #room: MediaRoom | null = null;
+  /** Relayed sessions: every live subscription by id (either end may send it peerSignal). */
+  readonly #relayedSubs = new Map<string, Subscription>();
   /** Everyone's info JSON, comma-joined in join order (null = rebuild): a join storm appends instead of re-serialising n entries per join. */
   #listJson: string | null = '';
 
   constructor(id: string, createdAt: number, deps: SessionDeps) {
     this.id = id;
     this.createdAt = createdAt;
+    this.mediaMode = deps.mediaMode ?? 'routed';
     this.#deps = deps;
     this.#log = deps.log.child({ sessionId: id });
   }
@@ -505,19 +520,26 @@ export class Session {
     this.#checkShareLock(p, req.videoType);
     if (p.streams.size >= limits.maxStreamsPerConnection)
       throw new RtcError(ErrorName.LimitExceeded, ErrorCode.LimitExceeded, `A connection may publish at most ${limits.maxStreamsPerConnection} streams`);
-    const room = this.#mediaRoom();
     let stream: Stream | null = null;
     let pub: MediaPublisher;
-    try {
-      pub = await room.publish(req.sdp, (why) => {
-        if (stream && !stream.closed) {
-          this.#log.info({ streamId: stream.id, why }, 'publisher transport ended');
-          this.#destroyStream(stream, 'networkDisconnected');
-          this.#drainOverflow();
-        }
-      });
-    } catch (err) {
-      throw mediaError(err, 'publish');
+    if (this.mediaMode === 'relayed') {
+      if (req.sdp !== undefined) throw RtcError.invalidParameter('This session is relayed (peer to peer): publish carries tracks, not an SDP offer');
+      if (!req.tracks) throw RtcError.invalidParameter('This session is relayed (peer to peer): publish needs tracks { audio, video }');
+      pub = new RelayedPublisher(req.tracks);
+    } else {
+      if (req.sdp === undefined) throw RtcError.invalidParameter('publish needs an SDP offer (sdp) in a routed session');
+      const room = this.#mediaRoom();
+      try {
+        pub = await room.publish(req.sdp, (why) => {
+          if (stream && !stream.closed) {
+            this.#log.info({ streamId: stream.id, why }, 'publisher transport ended');
+            this.#destroyStream(stream, 'networkDisconnected');
+            this.#drainOverflow();
+          }
+        });
+      } catch (err) {
+        throw mediaError(err, 'publish');
+      }
     }
     if (p.closed || this.#ended || this.#participants.get(p.connectionId) !== p) {
       pub.close();
@@ -525,7 +547,9 @@ export class Session {
     }
     if (!pub.hasAudioTrack && !pub.hasVideoTrack) {
       pub.close();
-      throw RtcError.invalidParameter('The offer has no audio or video track the server can receive (VP8 or Opus, with a=ssrc)');
+      throw RtcError.invalidParameter(
+        this.mediaMode === 'relayed' ? 'publish.tracks has neither audio nor video' : 'The offer has no audio or video track the server can receive (VP8 or Opus, with a=ssrc)',
+      );
     }
     try {
       this.#checkShareLock(p, req.videoType); // the lock may have changed while the SFU answered
@@ -556,7 +580,7 @@ export class Session {
     this.#broadcast(tailOf({ type: 'streamCreated', stream: info }), p);
     this.#drainOverflow();
     this.#log.debug({ streamId: stream.id, connectionId: p.connectionId, audio: pub.hasAudioTrack, video: pub.hasVideoTrack }, 'stream published');
-    return { stream: info, sdp: pub.answer, audioMuted };
+    return { stream: info, sdp: this.mediaMode === 'relayed' ? null : pub.answer, audioMuted };
   }
 
   /** The publisher stops a stream of its own (reason `unpublished`, or `mediaStopped` when capture ended). */
@@ -575,10 +599,12 @@ export class Session {
     if (!st) throw RtcError.notFound(`Stream ${req.streamId.slice(0, 64)} is not published in this session`);
     if (p.subscriptions.size >= limits.maxSubscriptionsPerConnection)
       throw new RtcError(ErrorName.LimitExceeded, ErrorCode.LimitExceeded, `A connection may hold at most ${limits.maxSubscriptionsPerConnection} subscriptions`);
-    const room = this.#mediaRoom();
     const subscriberId = this.#deps.newMediaId();
     const audio = req.subscribeToAudio ?? true;
     const video = req.subscribeToVideo ?? true;
+    if (this.mediaMode === 'relayed') return this.#subscribeRelayed(p, st, subscriberId, audio, video, req);
+    if (req.sdp === undefined) throw RtcError.invalidParameter('subscribe needs an SDP offer (sdp) in a routed session');
+    const room = this.#mediaRoom();
     let sub: Subscription | null = null;
     let media: MediaSubscriber;
     try {
@@ -604,8 +630,13 @@ export class Session {
       media.close();
       throw RtcError.notFound(`Stream ${req.streamId.slice(0, 64)} was destroyed while subscribing`);
     }
-    sub = new Subscription({
-      id: subscriberId,
+    sub = this.#addSubscription(p, st, subscriberId, media, audio, video, req);
+    return { subscriberId, sdp: media.answer, audioMid: media.audioMid, videoMid: media.videoMid };
+  }
+
+  #addSubscription(p: Participant, st: Stream, id: string, media: MediaSubscriber, audio: boolean, video: boolean, req: SubscribeParams): Subscription {
+    const sub = new Subscription({
+      id,
       owner: p,
       stream: st,
       media,
@@ -616,7 +647,41 @@ export class Session {
     });
     st.subscriptions.add(sub);
     p.subscriptions.set(sub.id, sub);
-    return { subscriberId, sdp: media.answer, audioMid: media.audioMid, videoMid: media.videoMid };
+    return sub;
+  }
+
+  /** Relayed: register the subscription and ask the publisher's client to offer (`peerSubscribe`). */
+  #subscribeRelayed(p: Participant, st: Stream, subscriberId: string, audio: boolean, video: boolean, req: SubscribeParams): SubscribeResult {
+    if (req.sdp !== undefined) throw RtcError.invalidParameter('This session is relayed (peer to peer): subscribe carries no SDP offer (the publisher offers)');
+    const owner = st.owner;
+    const media = new RelayedSubscriber({
+      update: (change) => {
+        if (!owner.closed) this.#sendTo(owner, tailOf({ type: 'peerUpdate', subscriberId, ...change }));
+      },
+      closed: () => {
+        this.#relayedSubs.delete(subscriberId);
+        if (!owner.closed && !st.closed) this.#sendTo(owner, tailOf({ type: 'peerClosed', subscriberId, streamId: st.id }));
+      },
+    });
+    const sub = this.#addSubscription(p, st, subscriberId, media, audio, video, req);
+    this.#relayedSubs.set(subscriberId, sub);
+    this.#sendTo(owner, tailOf({ type: 'peerSubscribe', subscriberId, streamId: st.id, connectionId: p.connectionId, subscribeToAudio: audio, subscribeToVideo: video }));
+    this.#drainOverflow();
+    return { subscriberId, sdp: null, audioMid: null, videoMid: null };
+  }
+
+  /**
+   * Relayed: pass a description or candidate to the other end of subscription `subscriberId`. `p` must be
+   * its subscriber or its stream's publisher (otherwise 404, as for a subscription that does not exist).
+   */
+  peerSignal(p: Participant, subscriberId: string, signal: { description?: PeerDescription; candidate?: PeerCandidate }): void {
+    this.#assertMember(p);
+    if (this.mediaMode !== 'relayed') throw RtcError.invalidState('peerSignal is for relayed sessions; this one is routed through the server');
+    const sub = this.#relayedSubs.get(subscriberId);
+    const to = sub?.owner === p ? sub.stream.owner : sub?.stream.owner === p ? sub.owner : undefined;
+    if (!sub || !to || sub.closed) throw RtcError.notFound(`Subscription ${subscriberId.slice(0, 64)} does not exist`);
+    this.#sendTo(to, tailOf({ type: 'peerSignal', subscriberId, streamId: sub.stream.id, ...signal }));
+    this.#drainOverflow();
   }
 
   /** End one of `p`'s subscriptions. */
@@ -805,6 +870,7 @@ export class Session {
       st.owner.streams.delete(st.id);
     }
     this.#streams.clear();
+    this.#relayedSubs.clear();
     this.#room?.close();
     this.#room = null;
   }

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { ErrorCode, ErrorName, normalizeSessionName } from '@convene/protocol';
+import { ErrorCode, ErrorName, normalizeSessionName, type MediaMode } from '@convene/protocol';
 import type { Router } from '../routing/Router.js';
 import type { SessionStore } from '../store/SessionStore.js';
 import { moduleLogger, type Logger } from '../util/log.js';
@@ -21,6 +21,8 @@ export interface SessionManagerOptions {
   coalesceIntervalMs: number;
   /** The media plane; without it publish and subscribe fail with OT_INVALID_STATE. */
   media?: MediaPlane | null;
+  /** The media mode of a session about to be created (default: every session routed). */
+  mediaModeOf?: (sessionId: string) => MediaMode;
 }
 
 /** A connection and the session it belongs to. */
@@ -177,6 +179,7 @@ export class SessionManager {
       newResumeToken: () => randomBytes(24).toString('base64url'),
       newMediaId: () => randomUUID(),
       media: this.#opts.media ?? null,
+      mediaMode: this.#opts.mediaModeOf?.(id) ?? 'routed',
       onParticipantGone: (p) => {
         this.#members.delete(p.connectionId);
         this.#away.delete(p);

@@ -8,7 +8,6 @@ import {
   type ClientMessage,
   type ConnectRequest,
   type IceServer,
-  type MediaMode,
   type ResumeRequest,
   type WireError,
 } from '@convene/protocol';
@@ -31,8 +30,6 @@ export interface SocketContext {
   onInbound(): void;
   /** ICE servers for one connection (fresh short-lived TURN credentials); none when not configured. */
   iceServersFor?(connectionId: string): IceServer[];
-  /** Media mode of a session (routed unless created relayed). */
-  mediaModeOf?(sessionId: string): MediaMode;
 }
 
 type State = 'new' | 'authenticating' | 'open' | 'closed';
@@ -247,6 +244,10 @@ export class ClientSocket implements FrameSink {
         session.addCandidate(p, msg.target, msg.candidate, msg.mid);
         this.#ok(msg.id);
         return;
+      case 'peerSignal':
+        session.peerSignal(p, msg.subscriberId, msg);
+        this.#ok(msg.id);
+        return;
       case 'streamUpdate':
         session.updateStream(p, msg.streamId, msg);
         this.#ok(msg.id);
@@ -368,7 +369,7 @@ export class ClientSocket implements FrameSink {
         ctx.resumeWindowMs +
         iceServersJson(ctx, p.connectionId) +
         ',"mediaMode":' +
-        JSON.stringify(ctx.mediaModeOf?.(session.id) ?? 'routed') +
+        JSON.stringify(session.mediaMode) +
         '}}',
     );
     ctx.log.debug({ connectionId: p.connectionId, sessionId: session.id, sdk: msg.sdk }, 'connected');

@@ -4,7 +4,7 @@ import { CloseCode, ErrorCode, ErrorName, limits, PROTOCOL_VERSION } from '@conv
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SessionManager } from '../rtc/SessionManager.js';
 import { moduleLogger, type Logger } from '../util/log.js';
-import type { IceServer, MediaMode } from '@convene/protocol';
+import type { IceServer } from '@convene/protocol';
 import { ClientSocket, type SocketContext } from './ClientSocket.js';
 
 /** Options of the WebSocket signaling endpoint. */
@@ -20,7 +20,6 @@ export interface SignalingOptions {
   rateLimit: { burst: number; perSecond: number };
   onInbound(): void;
   iceServersFor?(connectionId: string): IceServer[];
-  mediaModeOf?(sessionId: string): MediaMode;
 }
 
 /**
@@ -51,7 +50,6 @@ export class SignalingServer {
       rateLimit: opts.rateLimit,
       onInbound: opts.onInbound,
       iceServersFor: opts.iceServersFor,
-      mediaModeOf: opts.mediaModeOf,
     };
     this.#hello = JSON.stringify({ v: PROTOCOL_VERSION, type: 'hello', serverVersion: opts.serverVersion, maxFrameBytes: limits.maxFrameBytes });
     // A socket silent for two heartbeat timeouts is dead.

@@ -170,6 +170,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ConveneS
     coalesceAt: options.coalesceConnectionEventsAt ?? limits.coalesceConnectionEventsAt,
     coalesceIntervalMs: options.coalesceIntervalMs ?? limits.coalesceIntervalMs,
     media: mediaPlane,
+    mediaModeOf: (sessionId) => sessionModes.modeOf(sessionId),
   });
   let signaling: SignalingServer | null = null;
   const metrics = createMetrics({
@@ -193,7 +194,6 @@ export async function startServer(options: ServerOptions = {}): Promise<ConveneS
     rateLimit: options.rateLimit ?? { burst: limits.rateLimitBurst, perSecond: limits.rateLimitPerSecond },
     onInbound: () => metrics.inboundMessages.inc(),
     iceServersFor: iceServers.size > 0 ? (connectionId) => iceServers.forConnection(connectionId) : undefined,
-    mediaModeOf: (sessionId) => sessionModes.modeOf(sessionId),
   });
   const sig = signaling;
   const restCtx = { manager, log: moduleLogger(root, 'service.rest'), apiKey, apiSecret, secretFor, sessionModes };

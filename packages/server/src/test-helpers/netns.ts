@@ -106,6 +106,10 @@ export function createTopology(tag: string = String(process.pid % 100_000)): Top
     run(['ip', '-n', ns.cli, 'route', 'add', 'default', 'via', '10.99.2.1']);
     run(['ip', '-n', ns.blk, 'route', 'add', 'default', 'via', '10.99.3.1']);
     run(['ip', '-n', ns.tcp, 'route', 'add', 'default', 'via', '10.99.4.1']);
+    // The TURN host has a default route like any internet host (toward a next hop that never answers):
+    // without one, relaying toward a peer's private address fails synchronously (ENETUNREACH) and coturn
+    // drops the whole allocation, where on the internet that packet would just be lost.
+    run(['ip', '-n', ns.turn, 'route', 'add', 'default', 'via', '10.99.1.254']);
     for (const r of [ns.gw, ns.nat]) run(['ip', 'netns', 'exec', r, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
     // gw: 1:1 NAT for the server, with hairpinning.
     run(

@@ -96,6 +96,8 @@ export class Publisher extends EventDispatcher<PublisherEvents> {
   #publishVideo: boolean;
   #pc: RTCPeerConnection | null = null;
   #transceivers: PublisherTransceivers = { audio: null, video: null };
+  /** Relayed sessions: one peer connection per subscriber (by subscriberId), instead of `#pc`. */
+  readonly #relays = new Map<string, { pc: RTCPeerConnection; connectionId: string; transceivers: PublisherTransceivers; off: { audio: boolean; video: boolean } }>();
   #meter: AudioLevelMeter | null = null;
   #dims: Dimensions = { width: 0, height: 0 };
   readonly #ready: Promise<void>;
@@ -368,6 +370,7 @@ export class Publisher extends EventDispatcher<PublisherEvents> {
     const old = c[kind];
     track.enabled = kind === 'audio' ? this.#publishAudio : this.#publishVideo;
     await this.#transceivers[kind]?.sender.replaceTrack(track);
+    for (const r of this.#relays.values()) if (!r.off[kind]) await r.transceivers[kind]?.sender.replaceTrack(track);
     if (old && old !== track) old.stop();
     c[kind] = track;
     if (kind === 'video') c.videoType = videoType;
@@ -402,15 +405,25 @@ export class Publisher extends EventDispatcher<PublisherEvents> {
    * Sent-media counters while published: one entry (routed mode: the SFU) with `stats`.
    * Takes the reference's callback `(error, statsArray)` and also returns a Promise.
    */
-  getStats(completion?: (error: Error | undefined, stats?: Array<{ stats: PublisherStats }>) => void): Promise<Array<{ stats: PublisherStats }>> {
+  getStats(
+    completion?: (error: Error | undefined, stats?: Array<{ stats: PublisherStats; connectionId?: string; subscriberId?: string }>) => void,
+  ): Promise<Array<{ stats: PublisherStats; connectionId?: string; subscriberId?: string }>> {
+    if (this.#relays.size > 0 || (this.stream && !this.#pc)) {
+      // Relayed session: one entry per subscriber (none yet: empty), as the reference describes for peer-to-peer sessions.
+      const all = [...this.#relays].map(async ([subscriberId, r]) => ({ connectionId: r.connectionId, subscriberId, stats: publisherStats(await r.pc.getStats()) }));
+      return settle(Promise.all(all), completion);
+    }
     return settle(
       this.#report().then((r) => [{ stats: publisherStats(r) }]),
       completion,
     );
   }
 
-  /** The raw RTCStatsReport of the peer connection to the SFU, in the reference's array form. */
-  getRtcStatsReport(): Promise<Array<{ rtcStatsReport: RTCStatsReport }>> {
+  /** The raw RTCStatsReport of each peer connection (routed: the one to the SFU), in the reference's array form. */
+  getRtcStatsReport(): Promise<Array<{ rtcStatsReport: RTCStatsReport; connectionId?: string; subscriberId?: string }>> {
+    if (this.#relays.size > 0 || (this.stream && !this.#pc)) {
+      return Promise.all([...this.#relays].map(async ([subscriberId, r]) => ({ connectionId: r.connectionId, subscriberId, rtcStatsReport: await r.pc.getStats() })));
+    }
     return this.#report().then((r) => [{ rtcStatsReport: r }]);
   }
 
@@ -469,6 +482,11 @@ export class Publisher extends EventDispatcher<PublisherEvents> {
     };
   }
 
+  /** Which tracks the capture has (a relayed `publish` announces them). Call after `_whenReady()`. */
+  _tracks(): { audio: boolean; video: boolean } {
+    return { audio: !!this.#capture?.audio, video: !!this.#capture?.video };
+  }
+
   /** Opus fmtp parameters asked for by `enableStereo`/`audioBitrate`, or null: the Session applies them to the offer and the answer. */
   _opusParams(): { stereo?: boolean; maxAverageBitrate?: number } | null {
     const { enableStereo, audioBitrate } = this.#props;
@@ -498,10 +516,39 @@ export class Publisher extends EventDispatcher<PublisherEvents> {
     return this.#transceivers;
   }
 
-  /** Forget the peer connection (the Session closes it). */
+  /** Forget the peer connection(s) (the Session closes them). */
   _detach(): void {
     this.#pc = null;
     this.#transceivers = { audio: null, video: null };
+    this.#relays.clear();
+  }
+
+  /**
+   * Relayed sessions: add the captured tracks (sendonly) to the peer connection toward one subscriber,
+   * before its offer. `wants` says which kinds that subscriber receives now.
+   */
+  _attachRelay(subscriberId: string, connectionId: string, pc: RTCPeerConnection, wants: { audio: boolean; video: boolean }): void {
+    const c = this.#requireCapture();
+    const streams = [c.stream];
+    const audioBitrate = this.#props.audioBitrate;
+    const audio = c.audio
+      ? pc.addTransceiver(wants.audio ? c.audio : 'audio', { direction: 'sendonly', streams, ...(audioBitrate ? { sendEncodings: [{ maxBitrate: audioBitrate }] } : {}) })
+      : null;
+    const video = c.video ? pc.addTransceiver(wants.video ? c.video : 'video', { direction: 'sendonly', streams }) : null;
+    this.#relays.set(subscriberId, { pc, connectionId, transceivers: { audio, video }, off: { audio: !wants.audio, video: !wants.video } });
+  }
+
+  /** Relayed sessions: stop or resume sending one kind to one subscriber (its subscribeToAudio/Video). */
+  async _setRelaySending(subscriberId: string, kind: 'audio' | 'video', on: boolean): Promise<void> {
+    const r = this.#relays.get(subscriberId);
+    if (!r) return;
+    r.off[kind] = !on;
+    await r.transceivers[kind]?.sender.replaceTrack(on ? (this.#capture?.[kind] ?? null) : null);
+  }
+
+  /** Relayed sessions: forget one subscriber's peer connection (the Session closes it). */
+  _detachRelay(subscriberId: string): void {
+    this.#relays.delete(subscriberId);
   }
 
   /** The stream is published: set `stream`/`session` and dispatch `streamCreated`. */

@@ -82,6 +82,8 @@ export class NodePublisher extends EventDispatcher<NodePublisherEvents> {
   #pc: NodePeerConnection | null = null;
   #videoSource: SyntheticVideoSource | null = null;
   #audioSource: SyntheticAudioSource | null = null;
+  /** Relayed sessions: one peer connection (with its own synthetic sources) per subscriber. */
+  readonly #relays = new Map<string, { pc: NodePeerConnection; video: SyntheticVideoSource | null; audio: SyntheticAudioSource | null; wants: { audio: boolean; video: boolean } }>();
   #destroyed = false;
 
   constructor(properties: NodePublisherProperties = {}) {
@@ -117,15 +119,23 @@ export class NodePublisher extends EventDispatcher<NodePublisherEvents> {
     const old = this.#hasVideo();
     this.#publishVideo = value !== false;
     this.#applyEnabled();
-    if (this.#publishVideo) this.#videoSource?.requestKeyframe();
+    if (this.#publishVideo) {
+      this.#videoSource?.requestKeyframe();
+      for (const r of this.#relays.values()) r.video?.requestKeyframe();
+    }
     const now = this.#hasVideo();
     if (old !== now) this._internal.emit('propertyChanged', 'hasVideo', old, now);
     return this;
   }
 
-  /** Counters of the peer connection to the SFU (null while not published). */
+  /** Counters of the peer connection to the SFU (null while not published; relayed: the first subscriber's). */
   getStats(): NodePeerStats | null {
-    return this.#pc?.getStats() ?? null;
+    return this.#pc?.getStats() ?? this.#relays.values().next().value?.pc.getStats() ?? null;
+  }
+
+  /** Relayed sessions: counters of the peer connection toward each subscriber. */
+  getRelayStats(): { subscriberId: string; stats: NodePeerStats }[] {
+    return [...this.#relays].map(([subscriberId, r]) => ({ subscriberId, stats: r.pc.getStats() }));
   }
 
   /** The synthetic sources, once published. */
@@ -159,14 +169,18 @@ export class NodePublisher extends EventDispatcher<NodePublisherEvents> {
 
   /** Sources send only while enabled (a disabled one sends nothing, like a muted track would send silence). */
   #applyEnabled(): void {
-    if (!this.#pc || this.#pc.connectionState !== 'connected') return;
-    if (this.#videoSource) {
-      if (this.#publishVideo) this.#videoSource.start();
-      else this.#videoSource.stop();
+    if (this.#pc && this.#pc.connectionState === 'connected') this.#applySources(this.#videoSource, this.#audioSource, { audio: true, video: true });
+    for (const r of this.#relays.values()) if (r.pc.connectionState === 'connected') this.#applySources(r.video, r.audio, r.wants);
+  }
+
+  #applySources(video: SyntheticVideoSource | null, audio: SyntheticAudioSource | null, wants: { audio: boolean; video: boolean }): void {
+    if (video) {
+      if (this.#publishVideo && wants.video) video.start();
+      else video.stop();
     }
-    if (this.#audioSource) {
-      if (this.#publishAudio) this.#audioSource.start();
-      else this.#audioSource.stop();
+    if (audio) {
+      if (this.#publishAudio && wants.audio) audio.start();
+      else audio.stop();
     }
   }
 
@@ -181,6 +195,11 @@ export class NodePublisher extends EventDispatcher<NodePublisherEvents> {
   _peerOptions(): NodePeerConnectionOptions {
     // The offer goes out without candidates (see media/peer.ts): no need to wait for gathering.
     return { name: this.id, trickle: true, ...this.#props.peer };
+  }
+
+  /** Which tracks this publisher sends (a relayed `publish` announces them). */
+  _tracks(): { audio: boolean; video: boolean } {
+    return { audio: this.#audio !== null, video: this.#video !== null };
   }
 
   /** What the `publish` request announces. */
@@ -209,11 +228,36 @@ export class NodePublisher extends EventDispatcher<NodePublisherEvents> {
     });
   }
 
-  /** Forget the peer connection (the Session closes it). */
+  /** Forget the peer connection(s) (the Session closes them). */
   _detach(): void {
     this.#pc = null;
     this.#videoSource = null;
     this.#audioSource = null;
+    this.#relays.clear();
+  }
+
+  /** Relayed sessions: add synthetic sources to the peer connection toward one subscriber, before its offer. */
+  _attachRelay(subscriberId: string, pc: NodePeerConnection, wants: { audio: boolean; video: boolean }): void {
+    if (this.#destroyed) throw new InvalidStateError('The publisher was destroyed');
+    const r = { pc, audio: this.#audio ? pc.addAudioSource(this.#audio) : null, video: this.#video ? pc.addVideoSource(this.#video) : null, wants: { ...wants } };
+    this.#relays.set(subscriberId, r);
+    pc.on('connectionstatechange', (s) => {
+      if (s === 'connected') queueMicrotask(() => this.#applySources(r.video, r.audio, r.wants));
+    });
+  }
+
+  /** Relayed sessions: stop or resume sending one kind to one subscriber. */
+  _setRelaySending(subscriberId: string, kind: 'audio' | 'video', on: boolean): void {
+    const r = this.#relays.get(subscriberId);
+    if (!r) return;
+    r.wants[kind] = on;
+    if (on && kind === 'video') r.video?.requestKeyframe();
+    if (r.pc.connectionState === 'connected') this.#applySources(r.video, r.audio, r.wants);
+  }
+
+  /** Relayed sessions: forget one subscriber's peer connection (the Session closes it). */
+  _detachRelay(subscriberId: string): void {
+    this.#relays.delete(subscriberId);
   }
 
   /** The stream is published: set `stream`/`session` and dispatch `streamCreated`. */

@@ -58,6 +58,7 @@ export class NodeSubscriber extends EventDispatcher<NodeSubscriberEvents> {
   #subscribeToVideo: boolean;
   #pc: NodePeerConnection | null = null;
   #tracks: RemoteTrack[] = [];
+  #isLoaded = false;
   #destroyed = false;
   #disconnected = false;
   #loadTimer: ReturnType<typeof setInterval> | undefined;
@@ -125,9 +126,29 @@ export class NodeSubscriber extends EventDispatcher<NodeSubscriberEvents> {
 
   /** Add recvonly m-sections (audio then video) to the Session's peer connection before its offer. */
   _attach(pc: NodePeerConnection): void {
+    this._use(pc, this._prepare(pc));
+  }
+
+  /** Add the recvonly m-sections to `pc` without using it yet (see `_use`). */
+  _prepare(pc: NodePeerConnection): RemoteTrack[] {
+    return [pc.addReceiver('audio'), pc.addReceiver('video')];
+  }
+
+  /**
+   * Receive from `pc` (with its `tracks`) from now on: stats, loading and connection events follow it.
+   * A later call replaces the peer connection (a subscription moved to a new one by setIceConfig).
+   * `tracks` is used live: an answering peer connection's tracks may be pushed into it later.
+   */
+  _use(pc: NodePeerConnection, tracks: RemoteTrack[]): void {
+    if (this.#destroyed) return;
+    this.#tracks = tracks;
+    this.#watch(pc);
+  }
+
+  #watch(pc: NodePeerConnection): void {
     this.#pc = pc;
-    this.#tracks = [pc.addReceiver('audio'), pc.addReceiver('video')];
     pc.on('connectionstatechange', (s) => {
+      if (this.#pc !== pc) return;
       if ((s === 'disconnected' || s === 'failed') && !this.#disconnected) {
         this.#disconnected = true;
         this.dispatch(new ConveneEvent('disconnected'));
@@ -136,7 +157,7 @@ export class NodeSubscriber extends EventDispatcher<NodeSubscriberEvents> {
         this.dispatch(new ConveneEvent('connected'));
       }
     });
-    this.#loadTimer = setInterval(() => this.#checkLoaded(), 20);
+    if (!this.#isLoaded) this.#loadTimer ??= setInterval(() => this.#checkLoaded(), 20);
   }
 
   #checkLoaded(): void {
@@ -144,6 +165,7 @@ export class NodeSubscriber extends EventDispatcher<NodeSubscriberEvents> {
     const audio = this.#tracks.find((t) => t.kind === 'audio')?.stats();
     const loaded = this.stream.hasVideo && this.#subscribeToVideo ? (video?.keyframesReceived ?? 0) > 0 : (audio?.packetsReceived ?? 0) > 0 || (video?.keyframesReceived ?? 0) > 0;
     if (!loaded) return;
+    this.#isLoaded = true;
     clearInterval(this.#loadTimer);
     this.#loadTimer = undefined;
     this.#onLoaded();
