@@ -82,4 +82,17 @@ describe('session.setIceConfig()', () => {
     while ((await transports()) !== t0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await transports()).toBe(t0);
   });
+
+  it('an unreachable TURN server with transportPolicy all: new connections fall back to the direct path', async () => {
+    const { b, stream } = await pair();
+    b.setIceConfig({ customServers: [{ urls: 'turn:127.0.0.1:9?transport=udp', username: 'u', credential: 'p' }] });
+    const t0 = Date.now();
+    const sub2 = await new Promise<NodeSubscriber>((resolve, reject) => {
+      const s = b.subscribe(stream, undefined, { peer }, (err) => (err ? reject(err) : resolve(s as NodeSubscriber)));
+    });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    const f = frames(sub2);
+    await until(() => frames(sub2) > f + 10, 5000, 'frames on the direct path');
+    expect(sub2.getStats()?.selectedCandidatePair?.local).not.toContain('typ relay');
+  });
 });
