@@ -16,6 +16,7 @@ const root = fileURLToPath(new URL('../../../..', import.meta.url));
 const bin = fileURLToPath(new URL('../../bin/convene.js', import.meta.url));
 const bot = fileURLToPath(new URL('../test-helpers/netnsBot.mjs', import.meta.url));
 const pageRunner = fileURLToPath(new URL('../test-helpers/netnsPage.mjs', import.meta.url));
+const relayPage = fileURLToPath(new URL('../test-helpers/netnsRelayPage.mjs', import.meta.url));
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const KEY = 'netns_key';
 const SECRET = 'netns_secret_0123456789';
@@ -127,7 +128,8 @@ describe.skipIf(skipReason !== null)('connectivity on real network topologies (n
     const r = await doctor(topo.ns.blk, url);
     expect(r.stdout).toMatch(/^ok {4}TURN UDP 10\.99\.1\.3:3478/m);
     expect(r.stdout).toMatch(/^ok {4}TURN TCP 10\.99\.1\.3:3478/m);
-    expect(r.stdout).toMatch(/^warn {2}Media over UDP .*\n {6}→ UDP from here to 10\.99\.1\.1:7882 does not get through\..*Calls still connect here through TURN/m);
+    // The server announces its media port and, one above, its tiebreaker proxy (sfu/TiebreakerProxy.ts).
+    expect(r.stdout).toMatch(/^warn {2}Media over UDP .*\n {6}→ UDP from here to 10\.99\.1\.1:7882, 10\.99\.1\.1:7883 does not get through\..*Calls still connect here through TURN/m);
     expect(r.stdout).toMatch(/^ok {4}Media through TURN\/UDP +relay-only ICE\+DTLS .*typ relay/m);
     expect(r.code, r.stdout + r.stderr).toBe(0);
   }, 100_000);
@@ -159,14 +161,44 @@ describe.skipIf(skipReason !== null)('connectivity on real network topologies (n
   );
 
   it.skipIf(!existsSync(CHROMIUM))(
-    '/connection-test in Chromium on a network without UDP: TURN over UDP and the UDP media path reported blocked with fixes, TURN over TCP allocates',
+    '/connection-test in Chromium on a network without UDP: TURN over UDP reported blocked with a fix, the UDP media path a warning, media relayed over TURN/TCP',
     async () => {
       const { result, all } = await connectionTestPage(topo.ns.tcp, 'page tcp');
       expect(check(result, 'websocket')?.status, all).toBe('ok');
       expect(check(result, 'ice:turn:10.99.1.3:3478?transport=udp'), all).toMatchObject({ status: 'fail', fix: expect.stringContaining('UDP to 10.99.1.3:3478 is blocked') });
       expect(check(result, 'ice:turn:10.99.1.3:3478?transport=tcp')?.status, all).toBe('ok');
-      expect(check(result, 'media-udp'), all).toMatchObject({ fix: expect.stringContaining("UDP from here to the server's media port does not get through") });
+      expect(check(result, 'media-udp'), all).toMatchObject({ status: 'warn', fix: expect.stringContaining("UDP from here to the server's media port does not get through. Calls still connect through TURN") });
+      // Only TURN/TCP gets out of this network; the SFU's tiebreaker proxy (rtc-port + 1) takes the checks libjuice refuses.
+      expect(check(result, 'media-relay'), all).toMatchObject({ status: 'ok', detail: expect.stringMatching(/\(relay tcp 10\.99\.1\.3:\d+ → 10\.99\.1\.1:7883\); \d+ packets came back/) });
+      // The page still fails overall, for the TURN/UDP server it cannot reach from here.
+      expect(result.results.filter((x) => x.required && x.status === 'fail').map((x) => x.id)).toEqual(['ice:turn:10.99.1.3:3478?transport=udp']);
       expect(result.ok).toBe(false);
+    },
+    120_000,
+  );
+
+  it.skipIf(!existsSync(CHROMIUM))(
+    'Chromium without any UDP publishes and subscribes relay-only through turn:…?transport=tcp and video flows both ways through the SFU',
+    async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const session = 'tcp relay media';
+      const token = signHs256({ iss: KEY, tpc: session, role: 'publisher', iat: now, exp: now + 600 }, SECRET);
+      const r = await topo.exec(topo.ns.tcp, process.execPath, [relayPage, url, session, token, 'transport=tcp'], 90_000);
+      const all = r.stdout + r.stderr;
+      const out = JSON.parse(r.stdout.trim().split('\n').pop() || '{}') as {
+        iceServers: string[];
+        pubPair: { localType: string; relayProtocol: string | null; remote: string } | null;
+        subPair: { localType: string; relayProtocol: string | null; remote: string } | null;
+        first: { bytesSent: number; bytesReceived: number; framesDecoded: number };
+        second: { bytesSent: number; bytesReceived: number; framesDecoded: number };
+      };
+      expect(out.iceServers, all).toEqual(['turn:10.99.1.3:3478?transport=tcp']);
+      // Both peer connections: a relay candidate allocated over TCP, paired with the SFU's proxy port.
+      for (const pair of [out.pubPair, out.subPair]) expect(pair, all).toMatchObject({ localType: 'relay', relayProtocol: 'tcp', remote: '10.99.1.1:7883' });
+      expect(out.first.framesDecoded, all).toBeGreaterThan(0);
+      expect(out.second.bytesSent).toBeGreaterThan(out.first.bytesSent);
+      expect(out.second.bytesReceived).toBeGreaterThan(out.first.bytesReceived);
+      expect(out.second.framesDecoded).toBeGreaterThan(out.first.framesDecoded);
     },
     120_000,
   );

@@ -3,6 +3,7 @@ import { IceUdpMuxListener } from 'node-datachannel';
 import { MediaCounters } from './counters.js';
 import { InvalidStateError } from './errors.js';
 import { Router } from './Router.js';
+import { TiebreakerProxy } from './TiebreakerProxy.js';
 import type { TransportNetwork } from './WebRtcTransport.js';
 
 /** Options of {@link MediaWorker.create}. */
@@ -15,6 +16,13 @@ export interface MediaWorkerOptions {
   announcedAddress?: string;
   /** STUN/TURN URLs for libdatachannel. */
   iceServers?: string[];
+  /**
+   * UDP port of the {@link TiebreakerProxy}, which lets browsers relaying through TURN over TCP or TLS connect
+   * (libjuice refuses their checks); 0 picks a free port, `null` runs without it. Default: `port + 1` when
+   * `port` is fixed (the worker runs without the proxy if that port is taken), none when `port` is 0 (nothing
+   * predictable to open in a firewall). A port given here must be free.
+   */
+  tiebreakerProxyPort?: number | null;
 }
 
 /**
@@ -36,10 +44,12 @@ export class MediaWorker {
    * between two of them another socket could take it. Also makes a taken port fail at create().
    */
   readonly #listener: IceUdpMuxListener;
+  readonly #proxy: TiebreakerProxy | undefined;
 
-  private constructor(network: TransportNetwork, listener: IceUdpMuxListener) {
+  private constructor(network: TransportNetwork, listener: IceUdpMuxListener, proxy: TiebreakerProxy | undefined) {
     this.network = network;
     this.#listener = listener;
+    this.#proxy = proxy;
   }
 
   /** Creates a worker; resolves once its UDP port is bound. Rejects when the port is taken. */
@@ -55,14 +65,34 @@ export class MediaWorker {
         if (fixed || attempt >= 5) throw new Error(`cannot bind UDP ${listenIp}:${port} for media`, { cause: err });
         continue; // someone took the free port between the probe and the bind: pick another
       }
-      const network = { listenIp, port, announcedAddress: options.announcedAddress, iceServers: options.iceServers };
-      return new MediaWorker(network, listener);
+      const iceCredentials = new Map<string, string>();
+      let proxy: TiebreakerProxy | undefined;
+      try {
+        proxy = await startProxy(options, listenIp, port, iceCredentials);
+      } catch (err) {
+        listener.stop();
+        throw err;
+      }
+      const network: TransportNetwork = {
+        listenIp,
+        port,
+        announcedAddress: options.announcedAddress,
+        iceServers: options.iceServers,
+        tiebreakerProxyPort: proxy?.port,
+        iceCredentials,
+      };
+      return new MediaWorker(network, listener, proxy);
     }
   }
 
   /** The UDP port every transport uses. */
   get port(): number {
     return this.network.port;
+  }
+
+  /** UDP port of the {@link TiebreakerProxy}, or null when the worker runs without it. */
+  get tiebreakerProxyPort(): number | null {
+    return this.#proxy?.port ?? null;
   }
 
   /** True after close(). */
@@ -95,7 +125,24 @@ export class MediaWorker {
     if (this.#closed) return;
     this.#closed = true;
     for (const r of [...this.#routers]) r.close();
+    this.#proxy?.close();
     this.#listener.stop();
+  }
+}
+
+/** Starts the worker's TiebreakerProxy per `options.tiebreakerProxyPort` (see there), or none. */
+async function startProxy(options: MediaWorkerOptions, listenIp: string, port: number, credentials: Map<string, string>): Promise<TiebreakerProxy | undefined> {
+  const wanted = options.tiebreakerProxyPort;
+  if (wanted === null) return undefined;
+  const targetIp = listenIp === '0.0.0.0' ? '127.0.0.1' : listenIp === '::' ? '::1' : listenIp;
+  const create = (p: number): Promise<TiebreakerProxy> =>
+    TiebreakerProxy.create({ listenIp, port: p, targetIp, targetPort: port, passwordFor: (ufrag) => credentials.get(ufrag) });
+  if (wanted !== undefined) return create(wanted);
+  if (!options.port) return undefined;
+  try {
+    return await create(port < 65535 ? port + 1 : port - 1);
+  } catch {
+    return undefined; // the default port is taken: browsers relaying over TURN/TCP will not connect (README)
   }
 }
 

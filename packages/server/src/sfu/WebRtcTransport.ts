@@ -7,7 +7,7 @@ import { InvalidStateError } from './errors.js';
 import type { WebRtcTransportEvents } from './events.js';
 import { nowMs, nowUs } from './ntp.js';
 import { Producer } from './Producer.js';
-import { announceAddress, mungePublisherOffer, mungeSubscriberOffer, preferRemoteDtlsClient, type PublishedMedia } from './sdp.js';
+import { addProxyCandidates, announceAddress, mungePublisherOffer, mungeSubscriberOffer, preferRemoteDtlsClient, type PublishedMedia } from './sdp.js';
 import { TwccRecorder } from './TwccRecorder.js';
 
 /** Transport-cc feedback goes to the publisher this often (Chrome's own receiver uses 50–100 ms). */
@@ -23,6 +23,10 @@ export interface TransportNetwork {
   announcedAddress?: string | undefined;
   /** STUN/TURN servers for libdatachannel (rarely needed on a server with a public address). */
   iceServers?: string[] | undefined;
+  /** Port of the worker's TiebreakerProxy, offered as an extra candidate in every answer; none when undefined. */
+  tiebreakerProxyPort?: number | undefined;
+  /** Local ICE ufrag → password of every open transport, which the TiebreakerProxy authenticates checks with. */
+  iceCredentials?: Map<string, string> | undefined;
 }
 
 /** One track a subscriber asks for in {@link WebRtcTransport.subscribe}. */
@@ -95,6 +99,8 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
   #state = 'new';
   #verified = false;
   #gatherWaiters: Array<() => void> = [];
+  /** Our ICE ufrag once registered in `network.iceCredentials`. */
+  #ufrag: string | undefined;
 
   /** @internal Created by {@link Router.createWebRtcTransport}. */
   constructor(ctx: TransportContext, name: string) {
@@ -324,6 +330,7 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
       // already closed by libdatachannel
     }
     this.#releaseWaiters();
+    if (this.#ufrag !== undefined) this.#ctx.network.iceCredentials?.delete(this.#ufrag);
     this.#ctx.onClose(this);
     this.emit('close');
     this.off();
@@ -362,8 +369,18 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
   #localSdp(): string {
     const d = this.#pc.localDescription();
     if (!d) throw new InvalidStateError('no local description');
-    const announced = this.#ctx.network.announcedAddress;
-    return announced ? announceAddress(d.sdp, announced) : d.sdp;
+    const { announcedAddress, tiebreakerProxyPort, iceCredentials } = this.#ctx.network;
+    let sdp = announcedAddress ? announceAddress(d.sdp, announcedAddress) : d.sdp;
+    if (tiebreakerProxyPort !== undefined && iceCredentials) {
+      const ufrag = /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1];
+      const pwd = /^a=ice-pwd:(\S+)/m.exec(sdp)?.[1];
+      if (ufrag && pwd) {
+        this.#ufrag = ufrag;
+        iceCredentials.set(ufrag, pwd);
+        sdp = addProxyCandidates(sdp, tiebreakerProxyPort);
+      }
+    }
+    return sdp;
   }
 
   #gathered(): Promise<void> {

@@ -305,3 +305,22 @@ export function announceAddress(sdp: string, announced: string): string {
 export function preferRemoteDtlsClient(offer: string): string {
   return offer.replace(/^a=setup:actpass$/gm, 'a=setup:active');
 }
+
+/**
+ * Adds, after each host candidate, the same address at `port` (the worker's {@link TiebreakerProxy}) with the
+ * local preference cleared, so that it ranks below the SFU port itself: only peers whose checks the SFU port
+ * refuses end up using it.
+ */
+export function addProxyCandidates(sdp: string, port: number): string {
+  const out: string[] = [];
+  for (const l of sdp.split(/\r?\n/)) {
+    out.push(l);
+    const parts = l.startsWith('a=candidate:') ? l.split(' ') : undefined;
+    if (!parts || parts[7] !== 'host' || parts[2]?.toLowerCase() !== 'udp' || parts.length < 8) continue;
+    const priority = Number(parts[3]);
+    let lower = (priority & 0xff0000ff) >>> 0;
+    if (lower >= priority) lower = Math.max(1, priority - 1);
+    out.push([`a=candidate:p${parts[0]!.slice('a=candidate:'.length)}`, parts[1], parts[2], String(lower), parts[4], String(port), 'typ', 'host'].join(' '));
+  }
+  return out.join('\r\n');
+}
