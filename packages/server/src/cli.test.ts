@@ -96,6 +96,37 @@ describe('convene CLI', () => {
     expect(r.stderr).toContain('invalid RTC port');
   });
 
+  it('convene start --rtc-proxy-port takes a port number or off, and exits 2 on anything else', () => {
+    for (const bad of ['0', 'abc', '70000']) {
+      const r = convene(['start', '--port', '0', '--rtc-proxy-port', bad]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain('invalid RTC proxy port');
+    }
+  });
+
+  it('convene start takes the media UDP port from RTC_PORT and prints it with the TURN/TCP relay port (RTC_PROXY_PORT)', async () => {
+    const free = async (): Promise<number> =>
+      new Promise<number>((resolve) => {
+        const s = createSocket('udp4');
+        s.bind(0, '0.0.0.0', () => {
+          const { port } = s.address();
+          s.close(() => resolve(port));
+        });
+      });
+    const [media, proxy] = [await free(), await free()];
+    const child = spawn(process.execPath, [bin, 'start', '--port', '0', '--log-level', 'silent'], {
+      env: { ...process.env, RTC_PORT: String(media), RTC_PROXY_PORT: String(proxy) },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 15_000;
+    while (!/API secret: /.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(out).toContain(`Media: UDP ${media}; TURN/TCP relays: UDP ${proxy}`);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 30_000);
+
   it('convene start takes the media UDP port from RTC_PORT and prints it', async () => {
     const free = await new Promise<number>((resolve) => {
       const s = createSocket('udp4');
@@ -104,7 +135,7 @@ describe('convene CLI', () => {
         s.close(() => resolve(port));
       });
     });
-    const child = spawn(process.execPath, [bin, 'start', '--port', '0', '--log-level', 'silent', '--announced-ip', '203.0.113.7'], {
+    const child = spawn(process.execPath, [bin, 'start', '--port', '0', '--log-level', 'silent', '--announced-ip', '203.0.113.7', '--rtc-proxy-port', 'off'], {
       env: { ...process.env, RTC_PORT: String(free) },
     });
     let out = '';
@@ -112,7 +143,7 @@ describe('convene CLI', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const deadline = Date.now() + 15_000;
     while (!/API secret: /.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(out).toContain(`Media: UDP ${free}`);
+    expect(out).toContain(`Media: UDP ${free} (announced as 203.0.113.7)\n`);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   }, 30_000);

@@ -45,6 +45,9 @@ Options:
   --rtc-port <n>      The one UDP port for all media (env RTC_PORT, default ${DEFAULT_RTC_PORT};
                       0 = any free port, which is also the default with --port 0)
   --rtc-bind <addr>   Local address of the media port (env RTC_BIND_ADDRESS, default 0.0.0.0)
+  --rtc-proxy-port <n|off>
+                      UDP port through which browsers relaying over TURN/TCP or TLS reach the SFU
+                      (env RTC_PROXY_PORT, default --rtc-port + 1; only your TURN server needs it)
   --announced-ip <ip> Public IP written into media ICE candidates, for a server behind NAT
                       (env CONVENE_ANNOUNCED_IP)
   --stun-url <urls>   STUN URLs sent to clients, comma-separated (env CONVENE_STUN_URLS)
@@ -61,6 +64,7 @@ Options:
   options: {
     port: { type: 'string' },
     'rtc-port': { type: 'string' },
+    'rtc-proxy-port': { type: 'string' },
     'rtc-bind': { type: 'string' },
     'announced-ip': { type: 'string' },
     'stun-url': { type: 'string' },
@@ -86,6 +90,12 @@ Options:
     const rtcPort = rtcPortText === undefined ? undefined : Number(rtcPortText);
     if (rtcPort !== undefined && (!Number.isInteger(rtcPort) || rtcPort < 0 || rtcPort > 65535)) {
       io.err(`convene start: invalid RTC port ${JSON.stringify(rtcPortText)}\n`);
+      return 2;
+    }
+    const rtcProxyText = (v['rtc-proxy-port'] as string | undefined) ?? io.env.RTC_PROXY_PORT;
+    const rtcProxyPort = rtcProxyText === undefined ? undefined : rtcProxyText === 'off' ? null : Number(rtcProxyText);
+    if (rtcProxyPort !== undefined && rtcProxyPort !== null && (!Number.isInteger(rtcProxyPort) || rtcProxyPort < 1 || rtcProxyPort > 65535)) {
+      io.err(`convene start: invalid RTC proxy port ${JSON.stringify(rtcProxyText)} (a port number, or off)\n`);
       return 2;
     }
     const rtcBindAddress = (v['rtc-bind'] as string | undefined) ?? io.env.RTC_BIND_ADDRESS;
@@ -118,6 +128,7 @@ Options:
         logLevel,
         redisUrl: io.env.REDIS_URL,
         rtcPort,
+        rtcProxyPort,
         rtcBindAddress,
         announcedIp,
       });
@@ -128,7 +139,11 @@ Options:
     const shown = v.host === undefined ? `http://localhost:${server.port}` : server.url;
     io.out(
       `Convene ${SERVER_VERSION} listening on ${shown}${server.devMode ? ' (dev mode)' : ''}\n` +
-        (server.rtcPort !== null ? `Media: UDP ${server.rtcPort}${server.announcedIp ? ` (announced as ${server.announcedIp})` : ''}\n` : '') +
+        (server.rtcPort !== null
+          ? `Media: UDP ${server.rtcPort}${server.announcedIp ? ` (announced as ${server.announcedIp})` : ''}` +
+            (server.rtcProxyPort !== null ? `; TURN/TCP relays: UDP ${server.rtcProxyPort}` : '') +
+            '\n'
+          : '') +
         `API key: ${server.apiKey}\n` +
         `API secret: ${server.apiSecret}\n`,
     );

@@ -126,7 +126,8 @@ bandwidth, media over UDP through the server, and each TURN server the server ha
       await pub.setLocalDescription(await pub.createOffer());
       const r = await request('publish', { sdp: pub.localDescription.sdp, name: 'connection test' });
       if (r.type !== 'ok') throw new Error('publish refused: ' + r.error.message);
-      announced = [...r.result.sdp.matchAll(/a=candidate:\\S+ \\d+ udp \\d+ (\\S+) (\\d+) typ/gi)].map((m) => m[1] + ':' + m[2]);
+      // Foundations starting with p are the SFU's tiebreaker proxy (only TURN servers need to reach it).
+      announced = [...r.result.sdp.matchAll(/a=candidate:(\\S+) \\d+ udp \\d+ (\\S+) (\\d+) typ/gi)].filter((m) => !m[1].startsWith('p')).map((m) => m[2] + ':' + m[3]);
       await pub.setRemoteDescription({ type: 'answer', sdp: r.result.sdp });
       await waitState(pub, timeoutMs);
       const ms = Math.round(performance.now() - t0);

@@ -136,10 +136,14 @@ const withoutCandidates = (sdp: string): string =>
     .filter((l) => !l.startsWith('a=candidate:'))
     .join('\r\n');
 
-/** Host:port pairs of the UDP candidates in an SDP. */
+/**
+ * Host:port pairs of the SFU's UDP media candidates in an SDP. Candidates whose foundation starts with `p` are
+ * the tiebreaker proxy's (sfu/TiebreakerProxy.ts): only TURN servers need to reach that port, so a client's
+ * advice never names it.
+ */
 function udpCandidates(sdp: string): string[] {
   const out = new Set<string>();
-  for (const m of sdp.matchAll(/a=candidate:\S+ \d+ (udp|UDP) \d+ (\S+) (\d+) typ/g)) out.add(`${m[2]}:${m[3]}`);
+  for (const m of sdp.matchAll(/a=candidate:(\S+) \d+ (udp|UDP) \d+ (\S+) (\d+) typ/g)) if (!m[1]!.startsWith('p')) out.add(`${m[3]}:${m[4]}`);
   return [...out];
 }
 

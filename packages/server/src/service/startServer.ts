@@ -66,6 +66,12 @@ export interface ServerOptions {
   rtcPort?: number;
   /** Local address the media port binds. Default '0.0.0.0'. */
   rtcBindAddress?: string;
+  /**
+   * UDP port of the SFU's tiebreaker proxy, which browsers relaying through TURN over TCP/TLS reach the SFU
+   * through (sfu/TiebreakerProxy.ts). Default `rtcPort + 1` when `rtcPort` is fixed (skipped with a warning if
+   * that port is taken), none with a free `rtcPort`; `null` turns it off.
+   */
+  rtcProxyPort?: number | null;
   /** Public IP written into the SFU's ICE candidates, for a server behind NAT (e.g. a cloud VM's public address). */
   announcedIp?: string;
   /** Run without a media plane: publish/subscribe fail with OT_INVALID_STATE. Default true (media on). */
@@ -96,6 +102,8 @@ export interface ConveneServer {
   readonly devMode: boolean;
   /** The UDP port of the media plane, or null without media. */
   readonly rtcPort: number | null;
+  /** The UDP port of the SFU's tiebreaker proxy (TURN/TCP relaying from browsers), or null without one. */
+  readonly rtcProxyPort: number | null;
   /** The address written into the SFU's candidates (given, or detected behind NAT), or null for local addresses. */
   readonly announcedIp: string | null;
   /** Stop accepting, close every socket and timer. */
@@ -155,7 +163,14 @@ export async function startServer(options: ServerOptions = {}): Promise<ConveneS
   const worker =
     options.media === false
       ? null
-      : await MediaWorker.create({ listenIp: options.rtcBindAddress ?? '0.0.0.0', port: rtcPort, announcedAddress: announcedIp });
+      : await MediaWorker.create({
+          listenIp: options.rtcBindAddress ?? '0.0.0.0',
+          port: rtcPort,
+          announcedAddress: announcedIp,
+          tiebreakerProxyPort: options.rtcProxyPort,
+        });
+  if (worker && rtcPort !== 0 && options.rtcProxyPort === undefined && worker.tiebreakerProxyPort === null)
+    log.warn({ port: rtcPort + 1 }, 'UDP port rtcPort + 1 is taken: browsers that can reach the server only through TURN over TCP/TLS will not connect (set rtcProxyPort)');
   const mediaPlane = worker ? new SfuMediaPlane(worker, moduleLogger(root, 'service.media'), options.testHooks) : null;
 
   const backends: Backends = createBackends({ redisUrl: options.redisUrl });
@@ -266,6 +281,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ConveneS
     apiSecret,
     devMode,
     rtcPort: worker?.port ?? null,
+    rtcProxyPort: worker?.tiebreakerProxyPort ?? null,
     announcedIp: worker ? (announcedIp ?? null) : null,
     close(): Promise<void> {
       closing ??= (async () => {
