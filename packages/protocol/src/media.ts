@@ -72,6 +72,15 @@ export interface PublishRequest {
   sdp?: string;
   /** Relayed sessions (required there, as there is no offer): the tracks the publisher can send. */
   tracks?: { audio: boolean; video: boolean };
+  /**
+   * Routed sessions: move this stream of yours to the new peer connection this offer comes from (e.g. after
+   * setIceConfig) instead of publishing a new one. The result's `stream` is the existing stream; once the new
+   * connection is up the SFU moves every subscriber to it without a gap, closes the old transport and sends
+   * `publisherMoved`: close the old peer connection then. If the new one fails, the old one stays. The offer
+   * must carry the same tracks. Errors: OT_NOT_FOUND 404 (not your stream), OT_INVALID_STATE (a move is
+   * already under way, or a relayed session), OT_INVALID_PARAMETER 1011 (other tracks).
+   */
+  replaceStreamId?: string;
 }
 /** ok result of `publish`. */
 export interface PublishResult {
@@ -308,6 +317,16 @@ export interface ServerCandidateEvent {
   mid: string;
 }
 
+/** Routed sessions, to the publisher: its stream now flows from the peer connection of `publish { replaceStreamId }`. */
+export interface PublisherMovedEvent {
+  v: 1;
+  q: number;
+  type: 'publisherMoved';
+  streamId: string;
+  /** false: the new connection failed or did not connect in time; the old one still carries the stream. */
+  moved: boolean;
+}
+
 /** Relayed sessions, to the publisher: someone subscribed to your stream; create a peer connection and offer. */
 export interface PeerSubscribeEvent {
   v: 1;
@@ -349,6 +368,7 @@ export interface PeerClosedEvent {
 }
 
 export type MediaEvent =
+  | PublisherMovedEvent
   | PeerSubscribeEvent
   | PeerSignalEvent
   | PeerUpdateEvent

@@ -201,6 +201,8 @@ function parseMediaRequest(t: string, raw: Obj, id: number): ParseResult {
       if (tracks !== undefined && !(isObj(tracks) && typeof tracks.audio === 'boolean' && typeof tracks.video === 'boolean'))
         return bad('publish.tracks must be { audio: boolean, video: boolean }', id);
       if (raw.sdp === undefined && tracks === undefined) return bad('publish needs an sdp offer (routed sessions) or tracks (relayed sessions)', id);
+      if (raw.replaceStreamId !== undefined && (!isRef(raw.replaceStreamId) || raw.sdp === undefined))
+        return bad('publish.replaceStreamId must be a stream id (at most 128 characters), with an sdp offer', id);
       if (raw.name !== undefined && (typeof raw.name !== 'string' || raw.name.length > limits.streamNameMaxLength))
         return bad(`publish.name must be a string of at most ${limits.streamNameMaxLength} characters`, id);
       if (!optBool(raw, 'hasAudio') || !optBool(raw, 'hasVideo')) return bad('publish.hasAudio and hasVideo must be booleans', id);
@@ -222,6 +224,7 @@ function parseMediaRequest(t: string, raw: Obj, id: number): ParseResult {
           frameRate: raw.frameRate as number | undefined,
           sdp: raw.sdp as string | undefined,
           tracks: isObj(tracks) ? { audio: tracks.audio as boolean, video: tracks.video as boolean } : undefined,
+          replaceStreamId: raw.replaceStreamId as string | undefined,
         },
       };
     }

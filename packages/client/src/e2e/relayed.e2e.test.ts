@@ -263,4 +263,42 @@ describe.skipIf(!hasChromium)('relayed sessions in Chromium (peer to peer)', () 
     expect(await pcId()).toBe(local1);
     await expectFlowing(b, 10, 0);
   });
+
+  it('routed: setIceConfig on the publisher moves its stream to a new connection while the subscriber keeps decoding; an unusable config leaves it where it was', async () => {
+    const sid = `e2e-ice-pub-${++n}-${Date.now()}`;
+    const a = await joined(sid, { mediaConnectTimeoutMs: 4000 });
+    const b = await joined(sid);
+    const streamId = await publishCamera(a);
+    await subscribeTo(b, streamId);
+    await expectFlowing(b, 10, 0);
+    const pubLocal = () =>
+      a.evaluate(async () => {
+        const w = window as any;
+        const out = await w.e2e.outbound(w.publisher);
+        if (!out.pair) return '';
+        const [{ rtcStatsReport: r }] = await w.publisher.getRtcStatsReport();
+        const c = r.get(out.pair.localCandidateId);
+        return `${c.address}:${c.port}`;
+      });
+    const local0 = await pubLocal();
+    expect(local0).not.toBe('');
+    await a.evaluate(() => (window as any).session.setIceConfig({ includeServers: 'custom', customServers: [] }));
+    const t0 = Date.now();
+    while (((await pubLocal()) === local0 || (await pubLocal()) === '') && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 200));
+    const local1 = await pubLocal();
+    expect(local1).not.toBe(local0);
+    await expectFlowing(b, 15, 0);
+
+    await a.evaluate(() =>
+      (window as any).session.setIceConfig({
+        includeServers: 'custom',
+        transportPolicy: 'relay',
+        customServers: [{ urls: 'turn:127.0.0.1:9?transport=udp', username: 'u', credential: 'p' }],
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(await pubLocal()).toBe(local1);
+    await expectFlowing(b, 10, 0);
+    expect(await a.evaluate(() => typeof (window as any).publisher.stream?.streamId)).toBe('string');
+  });
 });

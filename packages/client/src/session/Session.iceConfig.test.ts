@@ -95,4 +95,24 @@ describe('session.setIceConfig()', () => {
     await until(() => frames(sub2) > f + 10, 5000, 'frames on the direct path');
     expect(sub2.getStats()?.selectedCandidatePair?.local).not.toContain('typ relay');
   });
+
+  it('moves a published stream to a new peer connection: the subscriber keeps receiving without a sequence gap, the old transport closes', async () => {
+    const { a, publisher, sub } = await pair();
+    await until(() => frames(sub) > 10, 5000, 'first frames');
+    const pubPort = () => publisher.getStats()?.selectedCandidatePair?.local.split(' ')[5];
+    const port0 = pubPort();
+    const t0 = await transports();
+    const lost0 = sub.getStats()!.inbound.find((t) => t.kind === 'video')!.packetsLost;
+    a.setIceConfig({ includeServers: 'custom', customServers: [] });
+    await until(() => pubPort() !== undefined && pubPort() !== port0, 8000, 'the publisher on a new peer connection');
+    const f = frames(sub);
+    await until(() => frames(sub) > f + 15, 5000, 'frames from the moved publisher');
+    const video = sub.getStats()!.inbound.find((t) => t.kind === 'video')!;
+    // The SFU continued the subscriber's sequence across the move: no jump counted as thousands of lost packets.
+    expect(video.packetsLost - lost0).toBeLessThan(20);
+    const deadline = Date.now() + 4000;
+    while ((await transports()) !== t0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await transports()).toBe(t0);
+    expect(publisher.stream).toBeDefined();
+  });
 });

@@ -62,6 +62,8 @@ interface Published {
   peer: MediaPeer | null;
   /** Relayed: one link per subscriber, by subscriberId. */
   relays: Map<string, RelayLink>;
+  /** Routed: moving to a new peer connection (setIceConfig). */
+  moving?: boolean;
   stream: Stream;
   unwire: () => void;
 }
@@ -104,6 +106,8 @@ export class SessionMedia {
   #iceServers: IceServer[] = [];
   /** How the session carries media (from the join result). */
   #mediaMode: MediaMode = 'routed';
+  /** Routed: streams moving to a new peer connection, resolved by `publisherMoved`. */
+  readonly #moveWaiters = new Map<string, (moved: boolean) => void>();
   /** Relayed: our subscriptions by subscriberId, once the server answered `subscribe`. */
   readonly #relaySubs = new Map<string, Subscription>();
   /** Relayed: signals for a subscriberId we do not know yet (its `subscribe` answer is still on the way). */
@@ -123,9 +127,9 @@ export class SessionMedia {
 
   /**
    * `session.setIceConfig()`: validate (TypeError) and apply to the session's peer connections, new ones
-   * and existing ones: a browser connection gets the new servers and policy for its next gathering, and
-   * every subscriber is re-established on a new connection (made before the old one is closed), so a
-   * changed transport policy takes effect for what this client receives.
+   * and existing ones: every routed publisher and subscriber moves to a new connection made with it (the old
+   * one closes once the new one is up, and stays if the new one fails); relayed links (peer to peer) get the
+   * new servers and policy for their next ICE gathering.
    */
   setIceConfig(config: unknown): void {
     this.#iceConfig = parseIceConfig(config);
@@ -140,8 +144,8 @@ export class SessionMedia {
       }
     };
     for (const p of this.#published.values()) {
-      if (p.peer instanceof BrowserPeer) retune(p.peer.pc);
       for (const l of p.relays.values()) if (l.peer instanceof BrowserRelayPeer) retune(l.peer.pc);
+      if (p.peer) void this.#movePublisher(p);
     }
     for (const rec of this.#subscriptions.values()) if (!rec.gone && rec.subscriberId !== null) void this.#resubscribe(rec);
   }
@@ -207,6 +211,9 @@ export class SessionMedia {
         for (const sub of this.#subscriptions.values()) if (sub.stream === s) sub.subscriber._streamPropertyChanged(e.changedProperty);
         return true;
       }
+      case 'publisherMoved':
+        this.#moveWaiters.get(e.streamId)?.(e.moved);
+        return true;
       case 'muteForced':
         if (e.streamId !== undefined) this.#published.get(e.streamId)?.publisher._forceMute();
         if (e.active !== undefined) this.#host.dispatch(new MuteForcedEvent(e.active));
@@ -516,14 +523,7 @@ export class SessionMedia {
       if (this.#published.get(streamId) !== p) return;
       this.#endPublished(p, 'unpublished', this.#send({ type: 'unpublish', streamId }));
     };
-    // Runtime failure after publish: the reference's 1013 exception; the stream goes away.
-    if (p.peer) p.peer.onStateChange = (s) => {
-      if (s === 'failed' && this.#published.get(streamId) === p) {
-        reportException(PEER_CONNECTION_FAILED, 'The media connection of a published stream failed', 'Connection Failed', this.#host.session);
-        this.#send({ type: 'unpublish', streamId });
-        this.#endPublished(p, 'networkDisconnected');
-      }
-    };
+    if (p.peer) this.#watchPublisherPeer(p, p.peer);
     const internal = publisher._internal;
     internal.on('propertyChanged', onProperty);
     internal.on('mediaStopped', onMediaStopped);
@@ -533,6 +533,68 @@ export class SessionMedia {
       internal.off('mediaStopped', onMediaStopped);
       internal.off('destroying', onDestroying);
     };
+  }
+
+  /** Runtime failure of a published stream's peer connection: the reference's 1013 exception; the stream goes away (unless it is moving). */
+  #watchPublisherPeer(p: Published, peer: MediaPeer): void {
+    const streamId = p.stream.streamId;
+    peer.onStateChange = (s) => {
+      if (s === 'failed' && this.#published.get(streamId) === p && p.peer === peer && !p.moving) {
+        reportException(PEER_CONNECTION_FAILED, 'The media connection of a published stream failed', 'Connection Failed', this.#host.session);
+        this.#send({ type: 'unpublish', streamId });
+        this.#endPublished(p, 'networkDisconnected');
+      }
+    };
+  }
+
+  /**
+   * Routed: move a published stream to a new peer connection made with the current ICE configuration
+   * (setIceConfig), make-before-break: the server moves its subscribers once the new connection is up
+   * (`publisherMoved`), then the old one is closed. If the new one fails, the old one stays.
+   */
+  async #movePublisher(p: Published): Promise<void> {
+    if (p.moving || !p.peer) return;
+    p.moving = true;
+    const publisher = p.publisher;
+    const streamId = p.stream.streamId;
+    const id = `move-${++moves}`;
+    let peer: MediaPeer | null = null;
+    let munge: ((sdp: string) => string) | undefined;
+    try {
+      if (publisher instanceof NodePublisher) {
+        const { NodePeerConnection } = await loadNodeMedia();
+        const pc = new NodePeerConnection({ ...this.#nodeIce(), ...publisher._peerOptions() });
+        publisher._attachRelay(id, pc, { audio: true, video: true });
+        peer = new NodePeer(pc);
+      } else {
+        const pc = new RTCPeerConnection(this.#rtcConfig());
+        publisher._attachRelay(id, '', pc, { audio: true, video: true });
+        const opus = publisher._opusParams();
+        munge = opus ? (sdp: string) => setOpusParams(sdp, opus) : undefined;
+        peer = new BrowserPeer(pc);
+      }
+      const sdp = await peer.offer(munge);
+      const outcome = new Promise<boolean>((resolve) => this.#moveWaiters.set(streamId, resolve));
+      const res = (await this.#host.request({ type: 'publish', sdp, replaceStreamId: streamId })) as PublishResult;
+      if (typeof res.sdp !== 'string') throw new ConveneError(ErrorName.UnexpectedServerResponse, ErrorCode.InternalError, 'publish: the server sent no SDP answer');
+      await peer.answer(munge ? munge(res.sdp) : res.sdp);
+      const moved = await Promise.race([outcome, new Promise<boolean>((r) => setTimeout(() => r(false), MOVE_WAIT_MS))]);
+      if (!moved) throw new ConveneError(ErrorName.ConnectFailed, PEER_CONNECTION_FAILED, 'the new peer connection did not connect');
+      if (this.#published.get(streamId) !== p) throw new NotConnectedError('the stream ended while moving');
+      const old = p.peer;
+      publisher._promoteRelay(id);
+      p.peer = peer;
+      this.#watchPublisherPeer(p, peer);
+      old?.close();
+      log.debug({ streamId }, 'published stream moved to a new peer connection');
+    } catch (err) {
+      log.warn({ err, streamId }, 'could not move a published stream to the new ICE configuration; keeping the old connection');
+      publisher._detachRelay(id);
+      peer?.close();
+    } finally {
+      this.#moveWaiters.delete(streamId);
+      p.moving = false;
+    }
   }
 
   /** `session.unpublish(publisher)`: the stream ends everywhere; the Publisher dispatches `streamDestroyed` (reason `unpublished`). */
@@ -856,6 +918,11 @@ function browserActivation(sub: Subscriber, pc: RTCPeerConnection): () => void {
     for (const e of seen) sub._addTrack(e.track, e.receiver);
   };
 }
+
+/** Moves of published streams so far (ids of their temporary peer-connection slots). */
+let moves = 0;
+/** Longest wait for `publisherMoved` after the new connection's answer (the server gives up after 20 s). */
+const MOVE_WAIT_MS = 25_000;
 
 /** How long relayed signals for a subscription we do not know yet are kept, and how many. */
 const EARLY_SIGNAL_MS = 10_000;

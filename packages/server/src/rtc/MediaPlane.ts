@@ -30,6 +30,20 @@ export interface MediaRoom {
     options: SubscriberMediaOptions,
     onEnded: (why: MediaEndReason) => void,
   ): Promise<MediaSubscriber>;
+  /**
+   * Move a published stream to a new transport (the publisher's new peer connection, e.g. after
+   * setIceConfig): answers `offer` at once; once the new transport is connected, every subscriber of
+   * `current` is moved to it without a sequence gap, `current` is closed (no `onEnded` for it) and `events.moved`
+   * is called. If the new transport fails, closes or does not connect within `timeoutMs` first, it is closed,
+   * `current` stays, and `events.failed` is called. After the move, `events.ended` reports the new transport's end
+   * as `onEnded` did for the old one. Rejects with TypeError on an offer it cannot use or whose tracks differ.
+   */
+  replacePublisher(
+    offer: string,
+    current: MediaPublisher,
+    events: { moved(): void; failed(): void; ended(why: MediaEndReason): void },
+    timeoutMs: number,
+  ): Promise<MediaPublisher>;
   /** Close every transport of the room. Idempotent. */
   close(): void;
 }

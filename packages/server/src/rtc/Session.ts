@@ -69,6 +69,9 @@ export interface JoinParams {
 /** Reasons a session ends. */
 export type SessionEndReason = 'sessionEnded' | 'idleTimeout' | 'empty';
 
+/** How long a publisher's new peer connection may take to connect before a move is given up. */
+const MOVE_TIMEOUT_MS = 20_000;
+
 const PASSCODE_REJECTED = 'The session passcode is missing or incorrect';
 
 /** A validated publish request (see PublishRequest in @convene/protocol). */
@@ -77,6 +80,8 @@ export interface PublishParams {
   sdp?: string;
   /** Relayed sessions: the tracks the publisher can send. */
   tracks?: { audio: boolean; video: boolean };
+  /** Routed sessions: move this stream of the caller's to the offer's peer connection. */
+  replaceStreamId?: string;
   name?: string;
   hasAudio?: boolean;
   hasVideo?: boolean;
@@ -516,6 +521,7 @@ export class Session {
    */
   async publish(p: Participant, req: PublishParams): Promise<PublishResult> {
     this.#assertMember(p);
+    if (req.replaceStreamId !== undefined) return this.#movePublisher(p, req.replaceStreamId, req.sdp);
     if (!p.capabilities.canPublish) throw RtcError.permissionDenied('This connection is not allowed to publish', ErrorCode.PublishPermissionDenied);
     this.#checkShareLock(p, req.videoType);
     if (p.streams.size >= limits.maxStreamsPerConnection)
@@ -531,7 +537,8 @@ export class Session {
       const room = this.#mediaRoom();
       try {
         pub = await room.publish(req.sdp, (why) => {
-          if (stream && !stream.closed) {
+          if (stream?.moving) stream.endedWhileMoving = true;
+          else if (stream && !stream.closed) {
             this.#log.info({ streamId: stream.id, why }, 'publisher transport ended');
             this.#destroyStream(stream, 'networkDisconnected');
             this.#drainOverflow();
@@ -581,6 +588,64 @@ export class Session {
     this.#drainOverflow();
     this.#log.debug({ streamId: stream.id, connectionId: p.connectionId, audio: pub.hasAudioTrack, video: pub.hasVideoTrack }, 'stream published');
     return { stream: info, sdp: this.mediaMode === 'relayed' ? null : pub.answer, audioMuted };
+  }
+
+  /**
+   * Move `p`'s stream to the peer connection `sdp` comes from (make-before-break; see `replaceStreamId` in
+   * @convene/protocol). The answer goes back now; `publisherMoved` follows when the move is done or failed.
+   */
+  async #movePublisher(p: Participant, streamId: string, sdp: string | undefined): Promise<PublishResult> {
+    const st = p.streams.get(streamId);
+    if (!st) throw RtcError.notFound(`Stream ${streamId.slice(0, 64)} is not published by this connection`);
+    if (this.mediaMode === 'relayed') throw RtcError.invalidState('A relayed stream has no server transport to move');
+    if (sdp === undefined) throw RtcError.invalidParameter('publish with replaceStreamId needs an SDP offer');
+    if (st.moving) throw RtcError.invalidState('This stream is already moving to a new peer connection');
+    st.moving = true;
+    st.endedWhileMoving = false;
+    const done = (moved: boolean): void => {
+      st.moving = false;
+      if (st.closed) return;
+      if (!moved && st.endedWhileMoving) {
+        this.#destroyStream(st, 'networkDisconnected');
+        this.#drainOverflow();
+        return;
+      }
+      if (!p.closed) this.#sendTo(p, tailOf({ type: 'publisherMoved', streamId: st.id, moved }));
+      this.#drainOverflow();
+    };
+    let next: MediaPublisher;
+    try {
+      next = await this.#mediaRoom().replacePublisher(
+        sdp,
+        st.media,
+        {
+          moved: () => {
+            st.media = next;
+            done(true);
+          },
+          failed: () => done(false),
+          ended: (why) => {
+            if (st.media !== next || st.closed) return;
+            if (st.moving) st.endedWhileMoving = true;
+            else {
+              this.#log.info({ streamId: st.id, why }, 'publisher transport ended');
+              this.#destroyStream(st, 'networkDisconnected');
+              this.#drainOverflow();
+            }
+          },
+        },
+        MOVE_TIMEOUT_MS,
+      );
+    } catch (err) {
+      st.moving = false;
+      throw mediaError(err, 'publish');
+    }
+    if (st.closed) {
+      next.close();
+      throw RtcError.notFound(`Stream ${streamId.slice(0, 64)} was destroyed while moving`);
+    }
+    if (next.hasAudioTrack) next.setAudioForwarding(!st.audioPaused);
+    return { stream: st.info, sdp: next.answer, audioMuted: st.audioPaused && next.hasAudioTrack };
   }
 
   /** The publisher stops a stream of its own (reason `unpublished`, or `mediaStopped` when capture ended). */

@@ -10,8 +10,13 @@ export class Stream {
   readonly id: string;
   readonly owner: Participant;
   readonly info: StreamInfo;
-  readonly media: MediaPublisher;
+  /** Its transport (replaced when the publisher moves to a new peer connection). */
+  media: MediaPublisher;
   readonly subscriptions = new Set<Subscription>();
+  /** A move to a new transport is under way (`publish { replaceStreamId }`). */
+  moving = false;
+  /** The current transport ended while a move was under way: the stream ends if the move fails. */
+  endedWhileMoving = false;
   /** The SFU stopped forwarding audio (force mute or the publisher muted) until the publisher unmutes. */
   audioPaused = false;
   closed = false;

@@ -109,6 +109,57 @@ class SfuRoom implements MediaRoom {
     }
   }
 
+  async replacePublisher(
+    offer: string,
+    current: MediaPublisher,
+    events: { moved(): void; failed(): void; ended(why: MediaEndReason): void },
+    timeoutMs: number,
+  ): Promise<MediaPublisher> {
+    if (!(current instanceof SfuPublisher)) throw new TypeError('publisher of another media plane');
+    let moved = false;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const fail = (): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      next?.close();
+      events.failed();
+    };
+    const t = this.#router.createWebRtcTransport();
+    const handle = watch(t, (why) => {
+      if (moved) events.ended(why);
+      else fail();
+    });
+    let next: SfuPublisher | undefined;
+    try {
+      const { answer, producers } = await t.publish(offer);
+      next = new SfuPublisher(t, handle, answer, producers);
+    } catch (err) {
+      handle.close();
+      throw refused(err);
+    }
+    if (next.hasAudioTrack !== current.hasAudioTrack || next.hasVideoTrack !== current.hasVideoTrack) {
+      next.close();
+      throw new TypeError('the new offer must carry the same tracks (audio/video) as the stream');
+    }
+    const n = next;
+    timer = setTimeout(fail, timeoutMs);
+    t.on('connectionstatechange', (state) => {
+      if (state !== 'connected' || settled || current.closed) return;
+      settled = true;
+      moved = true;
+      clearTimeout(timer);
+      for (const [from, to] of [[current.audio, n.audio], [current.video, n.video]] as const) {
+        if (from && to) for (const c of from.consumerList()) if (!c.closed) c.moveTo(to);
+      }
+      current.close();
+      this.#log.debug({ sessionId: this.#sessionId }, 'publisher moved to a new transport');
+      events.moved();
+    });
+    return n;
+  }
+
   async subscribe(
     offer: string,
     publisher: MediaPublisher,
@@ -159,6 +210,7 @@ class SfuPublisher implements MediaPublisher {
   readonly video: Producer | undefined;
   readonly #transport: WebRtcTransport;
   readonly #handle: { close(): void };
+  #closed = false;
 
   constructor(t: WebRtcTransport, handle: { close(): void }, answer: string, producers: Producer[]) {
     this.#transport = t;
@@ -187,7 +239,12 @@ class SfuPublisher implements MediaPublisher {
     addCandidate(this.#transport, candidate, mid);
   }
 
+  get closed(): boolean {
+    return this.#closed || this.#transport.closed;
+  }
+
   close(): void {
+    this.#closed = true;
     this.#handle.close();
   }
 }

@@ -139,7 +139,12 @@ describe('relayed sessions: signaling relay', () => {
     const streamId = (await published(a)).result.stream.streamId as string;
     expect(await a.request('subscribe', { streamId, sdp: SDP })).toMatchObject({ type: 'error', error: { name: 'OT_INVALID_PARAMETER', message: expect.stringContaining('relayed') } });
 
+    // Moving a stream to a new peer connection is for routed streams (there is no server transport here).
+    expect(await a.request('publish', { sdp: SDP, replaceStreamId: streamId })).toMatchObject({ type: 'error', error: { name: 'OT_INVALID_STATE' } });
+    expect(await a.request('publish', { tracks: { audio: true, video: true }, replaceStreamId: streamId })).toMatchObject({ type: 'error', error: { code: 400, message: expect.stringContaining('replaceStreamId') } });
+
     const r = await member('routed-room');
+    expect(await r.request('publish', { sdp: SDP, replaceStreamId: 'not-mine' })).toMatchObject({ type: 'error', error: { name: 'OT_NOT_FOUND', code: 404 } });
     expect(await r.request('publish', { tracks: { audio: true, video: true } })).toMatchObject({ type: 'error', error: { name: 'OT_INVALID_PARAMETER', message: expect.stringContaining('SDP offer') } });
     expect(await r.request('peerSignal', { subscriberId: 'x', candidate: { candidate: CAND, mid: '0' } })).toMatchObject({ type: 'error', error: { name: 'OT_INVALID_STATE' } });
   });

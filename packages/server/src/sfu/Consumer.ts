@@ -98,8 +98,8 @@ export interface ConsumerOptions {
 export class Consumer extends TypedEmitter<ConsumerEvents> {
   /** Unique id. */
   readonly id = randomUUID();
-  /** The producer's id. */
-  readonly producerId: string;
+  /** The producer's id (changes when the consumer moves to another producer, see `moveTo`). */
+  producerId: string;
   /** audio or video. */
   readonly kind: MediaKind;
   /** mid of this consumer's m-section in the subscriber's SDP. */
@@ -128,7 +128,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
   #paused = false;
   #needKeyframe: boolean;
   #track: Track | undefined;
-  readonly #producer: Producer;
+  #producer: Producer;
   readonly #rewriter: SequenceRewriter;
   readonly #counters: MediaCounters;
   readonly #now: () => number;
@@ -217,6 +217,26 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     if (this.kind === 'video' && this.#open) {
       this.#keyframeAskedMs = this.#now();
       this.#producer.requestKeyframe();
+    }
+  }
+
+  /**
+   * Forwards `producer` from now on instead of the current one (the publisher moved to a new transport): the
+   * output continues without a sequence or timestamp jump, from the new producer's next keyframe (asked for
+   * now). Both must carry the same kind and codec.
+   */
+  moveTo(producer: Producer): void {
+    this.#assertOpen();
+    if (producer === this.#producer) return;
+    if (producer.kind !== this.kind || producer.media.clockRate !== this.#producer.media.clockRate) throw new TypeError('moveTo(): the producer carries another kind or codec');
+    this.#producer._removeConsumer(this);
+    this.#producer = producer;
+    this.producerId = producer.id;
+    producer._addConsumer(this);
+    this._sourceRestarted();
+    if (this.kind === 'video' && this.#open && !this.#paused) {
+      this.#keyframeAskedMs = this.#now();
+      producer.requestKeyframe();
     }
   }
 

@@ -240,6 +240,11 @@ export class Producer extends TypedEmitter<ProducerEvents> {
     this.emit('open');
   }
 
+  /** The consumers attached now (a copy). */
+  consumerList(): Consumer[] {
+    return this.#consumers.slice();
+  }
+
   /** @internal */
   _addConsumer(c: Consumer): void {
     this.#consumers.push(c);

@@ -408,7 +408,7 @@ export class Publisher extends EventDispatcher<PublisherEvents> {
   getStats(
     completion?: (error: Error | undefined, stats?: Array<{ stats: PublisherStats; connectionId?: string; subscriberId?: string }>) => void,
   ): Promise<Array<{ stats: PublisherStats; connectionId?: string; subscriberId?: string }>> {
-    if (this.#relays.size > 0 || (this.stream && !this.#pc)) {
+    if (!this.#pc && (this.#relays.size > 0 || this.stream)) {
       // Relayed session: one entry per subscriber (none yet: empty), as the reference describes for peer-to-peer sessions.
       const all = [...this.#relays].map(async ([subscriberId, r]) => ({ connectionId: r.connectionId, subscriberId, stats: publisherStats(await r.pc.getStats()) }));
       return settle(Promise.all(all), completion);
@@ -421,7 +421,7 @@ export class Publisher extends EventDispatcher<PublisherEvents> {
 
   /** The raw RTCStatsReport of each peer connection (routed: the one to the SFU), in the reference's array form. */
   getRtcStatsReport(): Promise<Array<{ rtcStatsReport: RTCStatsReport; connectionId?: string; subscriberId?: string }>> {
-    if (this.#relays.size > 0 || (this.stream && !this.#pc)) {
+    if (!this.#pc && (this.#relays.size > 0 || this.stream)) {
       return Promise.all([...this.#relays].map(async ([subscriberId, r]) => ({ connectionId: r.connectionId, subscriberId, rtcStatsReport: await r.pc.getStats() })));
     }
     return this.#report().then((r) => [{ rtcStatsReport: r }]);
@@ -549,6 +549,18 @@ export class Publisher extends EventDispatcher<PublisherEvents> {
   /** Relayed sessions: forget one subscriber's peer connection (the Session closes it). */
   _detachRelay(subscriberId: string): void {
     this.#relays.delete(subscriberId);
+  }
+
+  /**
+   * Routed sessions, moving to a new peer connection (setIceConfig): the connection attached with
+   * `_attachRelay(id, …)` becomes the publisher's one (the Session closes the old one).
+   */
+  _promoteRelay(id: string): void {
+    const r = this.#relays.get(id);
+    if (!r) return;
+    this.#relays.delete(id);
+    this.#pc = r.pc;
+    this.#transceivers = r.transceivers;
   }
 
   /** The stream is published: set `stream`/`session` and dispatch `streamCreated`. */

@@ -135,7 +135,8 @@ export class NodePublisher extends EventDispatcher<NodePublisherEvents> {
 
   /** Relayed sessions: counters of the peer connection toward each subscriber. */
   getRelayStats(): { subscriberId: string; stats: NodePeerStats }[] {
-    return [...this.#relays].map(([subscriberId, r]) => ({ subscriberId, stats: r.pc.getStats() }));
+    // A `move-` slot is the new connection of a routed stream moving (setIceConfig), not a subscriber.
+    return [...this.#relays].filter(([id]) => !id.startsWith('move-')).map(([subscriberId, r]) => ({ subscriberId, stats: r.pc.getStats() }));
   }
 
   /** The synthetic sources, once published. */
@@ -258,6 +259,20 @@ export class NodePublisher extends EventDispatcher<NodePublisherEvents> {
   /** Relayed sessions: forget one subscriber's peer connection (the Session closes it). */
   _detachRelay(subscriberId: string): void {
     this.#relays.delete(subscriberId);
+  }
+
+  /**
+   * Routed sessions, moving to a new peer connection (setIceConfig): the connection attached with
+   * `_attachRelay(id, …)` and its sources become the publisher's (the Session closes the old one, which
+   * stops the old sources).
+   */
+  _promoteRelay(id: string): void {
+    const r = this.#relays.get(id);
+    if (!r) return;
+    this.#relays.delete(id);
+    this.#pc = r.pc;
+    this.#videoSource = r.video;
+    this.#audioSource = r.audio;
   }
 
   /** The stream is published: set `stream`/`session` and dispatch `streamCreated`. */
