@@ -9,6 +9,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { withStartEnvDefaults } from '@convene/server';
 import { coreOfServer, log, measureFanOut, PUBLISHER_MEDIA, startConvene } from './lib/media-bench.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -54,6 +55,8 @@ const result = {
     durationS,
     publisher: PUBLISHER_MEDIA,
     transport: 'loopback (127.0.0.1)',
+    // The server process's settings, as `convene start` sets them (packages/server/src/startEnv.ts).
+    serverEnv: (({ GLIBC_TUNABLES, NODE_OPTIONS }) => ({ GLIBC_TUNABLES, NODE_OPTIONS }))(withStartEnvDefaults(process.env)),
   },
 };
 mkdirSync(dirname(values.out), { recursive: true });

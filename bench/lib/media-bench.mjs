@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runLoadTest } from '@convene/loadtest';
+import { withStartEnvDefaults } from '@convene/server';
 import { cpuSeconds, rssKB, threadCount } from './proc.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -21,12 +22,18 @@ export function pinned(core, cmd, args) {
   return core === null ? [cmd, args] : ['taskset', ['-c', String(core), cmd, ...args]];
 }
 
-/** Starts a Convene server in its own process (pinned to `core`); resolves once it listens. */
-export async function startConvene({ core = 0 } = {}) {
+/**
+ * Starts a Convene server in its own process (pinned to `core`); resolves once it listens.
+ * The process gets the settings `convene start` gives itself (`withStartEnvDefaults`, packages/server/src/startEnv.ts)
+ * unless `startDefaults` is false; `env` is added to its environment first (a variable set there wins over a
+ * default). `wrap` is a command prefix (e.g. ['heaptrack', '-o', file]) put between taskset and node.
+ */
+export async function startConvene({ core = 0, env = {}, startDefaults = true, wrap = [] } = {}) {
   const apiKey = 'bench-' + randomBytes(4).toString('hex');
   const apiSecret = randomBytes(24).toString('base64url');
-  const [cmd, args] = pinned(core, process.execPath, ['--expose-gc', join(here, 'media-server-child.mjs')]);
-  const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, BENCH_API_KEY: apiKey, BENCH_API_SECRET: apiSecret } });
+  const nodeArgs = ['--expose-gc', join(here, 'media-server-child.mjs')];
+  const [cmd, args] = wrap.length ? pinned(core, wrap[0], [...wrap.slice(1), process.execPath, ...nodeArgs]) : pinned(core, process.execPath, nodeArgs);
+  const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...(startDefaults ? withStartEnvDefaults({ ...process.env, ...env }) : { ...process.env, ...env }), BENCH_API_KEY: apiKey, BENCH_API_SECRET: apiSecret } });
   const ready = await new Promise((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`Convene server exited with ${code}`)));
@@ -49,6 +56,7 @@ export async function startConvene({ core = 0 } = {}) {
     apiKey,
     apiSecret,
     gc: () => request({ cmd: 'gc' }, 'gc'),
+    mem: async () => (await request({ cmd: 'mem' }, 'mem')).mem,
     close: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -70,10 +78,15 @@ export async function startConvene({ core = 0 } = {}) {
  * - memoryPerSubscriberKB: (server RSS under load − RSS with the publisher alone) ÷ n.
  * - lossPct: packets lost ÷ packets expected, at the subscribers, over the window.
  */
-export async function measureFanOut({ n, server, target, durationS = 10, workers = 3, joinRate = 50, quiet = false }) {
+export async function measureFanOut({ n, server, target, durationS = 10, workers = 3, joinRate = 50, quiet = false, window: windowHooks = {} }) {
   let rssIdle = 0;
   let rssLoad = 0;
   let rssLoadAfterGc = null;
+  let memIdle = null;
+  let memLoad = null;
+  let memLoadAfterGc = null;
+  let memStart = null;
+  let memEnd = null;
   let cpu0 = 0;
   let cpu1 = 0;
   let threadsLoad = 0;
@@ -117,25 +130,32 @@ export async function measureFanOut({ n, server, target, durationS = 10, workers
         cpuPublisherOnly = round((100 * (cpuSeconds(server.pid) - c0) * 1000) / (performance.now() - t0), 1);
         await server.gc?.();
         rssIdle = rssKB(server.pid);
+        memIdle = (await server.mem?.()) ?? null;
       },
       windowStart: async () => {
         fwd0 = await forwardedByServer(server);
+        await windowHooks.start?.();
+        memStart = (await server.mem?.()) ?? null;
         cpu0 = cpuSeconds(server.pid);
         bots0 = botCpu();
         wall0 = performance.now();
       },
-      beforeWindowEnd: () => {
+      beforeWindowEnd: async () => {
         rssLoad = rssKB(server.pid);
         threadsLoad = threadCount(server.pid);
+        memLoad = (await server.mem?.()) ?? null;
       },
       windowEnd: async () => {
         cpu1 = cpuSeconds(server.pid);
         bots1 = botCpu();
         wall1 = performance.now();
+        await windowHooks.end?.();
+        memEnd = (await server.mem?.()) ?? null;
         fwd1 = await forwardedByServer(server);
         if (server.gc) {
           await server.gc();
           rssLoadAfterGc = rssKB(server.pid);
+          memLoadAfterGc = (await server.mem?.()) ?? null;
         }
       },
     },
@@ -169,6 +189,12 @@ export async function measureFanOut({ n, server, target, durationS = 10, workers
     rssIdleKB: rssIdle,
     rssLoadKB: rssLoad,
     memoryPerSubscriberAfterGcKB: rssLoadAfterGc === null ? undefined : round((rssLoadAfterGc - rssIdle) / n, 1),
+    // Per subscriber, KB: how the RSS growth splits (anonymous RSS = V8 heap + malloc heaps + stacks; V8's heap
+    // pages; ArrayBuffers, outside V8's heap), under load and after a forced GC.
+    memoryPerSubscriberSplitKB: memIdle && memLoad ? memorySplit(memIdle, memLoad, n) : undefined,
+    memoryPerSubscriberSplitAfterGcKB: memIdle && memLoadAfterGc ? memorySplit(memIdle, memLoadAfterGc, n) : undefined,
+    // V8 garbage collections in the window (count, pause ms): what a smaller young generation costs.
+    serverGcInWindow: memStart && memEnd ? { count: memEnd.gcCount - memStart.gcCount, ms: round(memEnd.gcMs - memStart.gcMs, 1) } : undefined,
     serverThreadsUnderLoad: threadsLoad,
     serverCpuPctPublisherOnly: cpuPublisherOnly,
     botsCpuPct: round((100 * (bots1 - bots0) * 1000) / (wall1 - wall0), 1),
@@ -194,6 +220,15 @@ async function forwardedByServer(server) {
   } catch {
     return null;
   }
+}
+
+function memorySplit(idle, load, n) {
+  return {
+    anonymous: round((load.rssAnonKB - idle.rssAnonKB) / n, 1),
+    v8HeapTotal: round((load.heapTotal - idle.heapTotal) / 1024 / n, 1),
+    v8HeapUsed: round((load.heapUsed - idle.heapUsed) / 1024 / n, 1),
+    arrayBuffers: round((load.arrayBuffers - idle.arrayBuffers) / 1024 / n, 1),
+  };
 }
 
 function round(v, d) {

@@ -9,3 +9,4 @@
 export { startServer, SERVER_VERSION, DEFAULT_RTC_PORT, type ServerOptions, type ConveneServer } from './service/startServer.js';
 export type { MediaTestHooks, SubscriberRef } from './service/SfuMediaPlane.js';
 export type { LogLevel } from './util/log.js';
+export { START_ENV_DEFAULTS, withStartEnvDefaults } from './startEnv.js';
