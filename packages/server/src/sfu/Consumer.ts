@@ -47,6 +47,15 @@ const KEYFRAME_RETRY_MS = 1000;
 const HELD_KEYFRAME_MAX_AGE_MS = 500;
 const HELD_KEYFRAME_MAX_PACKETS = 256;
 
+/*
+ * Scratch space shared by every consumer of the process: each use fills it and hands it to libdatachannel, which
+ * copies synchronously, before any other consumer can run (one JS thread, no await in between). One set per
+ * process instead of ≈4 KB per consumer (bench/README.md, memory per subscriber).
+ */
+const SCRATCH = Buffer.alloc(1600);
+const RTCP_OUT = Buffer.alloc(512);
+const NACK_SEQS = new Uint16Array(1024);
+
 /** A snapshot of a consumer's send statistics. */
 export interface ConsumerStats {
   /** Our SSRC toward the subscriber. */
@@ -133,9 +142,6 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
   readonly #counters: MediaCounters;
   readonly #now: () => number;
   readonly #cname: Uint8Array;
-  readonly #scratch = Buffer.alloc(1600);
-  readonly #rtcp = Buffer.alloc(512);
-  readonly #nackSeqs = new Uint16Array(1024);
   readonly #info = new SenderInfo();
   readonly #block = new ReportBlock();
   #rtxSeq = Math.floor(Math.random() * 0x10000);
@@ -313,7 +319,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     const rtx = this.#producer.retransmissions;
     if (!held || !rtx) return false;
     const [from, to] = held;
-    const buf = this.#scratch;
+    const buf = SCRATCH;
     for (let seq = from, first = true; ; seq = (seq + 1) & 0xffff, first = false) {
       const len = rtx.copyTo(seq, nowMs, buf, 0);
       if (len > 0) this._forward(buf, len, seq, rtpTimestamp(buf), first, nowMs);
@@ -365,9 +371,9 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     this.#lastSrMs = nowMs;
     const src = this.#producer._sourceRtpAt(nowMs);
     this.stats.fillSenderInfo(this.#info, nowMs, src < 0 ? -1 : this.#rewriter.mapTimestamp(src));
-    let n = writeSr(this.#rtcp, 0, this.ssrc, this.#info, NO_BLOCKS, 0);
-    n += writeSdesCname(this.#rtcp, n, this.ssrc, this.#cname);
-    if (this.#send(this.#rtcp.subarray(0, n))) this.#counters.rtcpSrSent++;
+    let n = writeSr(RTCP_OUT, 0, this.ssrc, this.#info, NO_BLOCKS, 0);
+    n += writeSdesCname(RTCP_OUT, n, this.ssrc, this.#cname);
+    if (this.#send(RTCP_OUT.subarray(0, n))) this.#counters.rtcpSrSent++;
   }
 
   #onRtcp(buf: Buffer): void {
@@ -407,10 +413,10 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     const rtx = this.#producer.retransmissions;
     if (!rtx || !this.#open) return;
     const nowMs = this.#now();
-    const n = expandNack(buf, off, this.#nackSeqs);
-    const out = this.#scratch;
+    const n = expandNack(buf, off, NACK_SEQS);
+    const out = SCRATCH;
     for (let i = 0; i < n; i++) {
-      const outSeq = this.#nackSeqs[i]!;
+      const outSeq = NACK_SEQS[i]!;
       const src = this.#rewriter.toSourceSeq(outSeq);
       // Copy at offset 2 so an RTX header can be slid back over the gap for the original sequence number.
       const len = src < 0 ? -1 : rtx.copyTo(src, nowMs, out, 2);

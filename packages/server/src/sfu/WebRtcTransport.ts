@@ -10,6 +10,12 @@ import { Producer } from './Producer.js';
 import { addProxyCandidates, announceAddress, mungePublisherOffer, mungeSubscriberOffer, preferRemoteDtlsClient, type PublishedMedia } from './sdp.js';
 import { TwccRecorder } from './TwccRecorder.js';
 
+/** Consumers' periodic work runs on every this many router ticks (20 ms each). */
+const CONSUMER_TICK_EVERY = 5;
+
+/** Feedback is written here and sent (copied by libdatachannel) at once: one buffer for the process. */
+const TWCC_OUT = Buffer.alloc(1500);
+
 /** Transport-cc feedback goes to the publisher this often (Chrome's own receiver uses 50–100 ms). */
 const TWCC_INTERVAL_MS = 50;
 
@@ -93,8 +99,8 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
   readonly #orphanTracks = new Map<string, Track>();
   /** Created with the first producer: subscriber-only transports need none (it holds ≈100 KB of arrays). */
   #twcc: TwccRecorder | undefined;
+  #ticks = Math.floor(Math.random() * CONSUMER_TICK_EVERY);
   readonly #rtcpSsrc: number;
-  readonly #twccBuf = Buffer.alloc(1500);
   #lastTwccMs = 0;
   #state = 'new';
   #verified = false;
@@ -340,7 +346,9 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
   _tick(now: number): void {
     if (this.#closed) return;
     for (const p of this.#producers.values()) p._tick(now);
-    for (const c of this.#consumers.values()) c._tick(now);
+    // Consumers only send sender reports (1 s) and repeat keyframe requests (1 s): every 5th tick is enough,
+    // and transports take turns (a random phase) so the work is spread over the router's ticks.
+    if (this.#consumers.size > 0 && ++this.#ticks % CONSUMER_TICK_EVERY === 0) for (const c of this.#consumers.values()) c._tick(now);
     if (this.#twcc?.hasPending && now - this.#lastTwccMs >= TWCC_INTERVAL_MS) {
       this.#lastTwccMs = now;
       this.#sendTwcc();
@@ -359,9 +367,9 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
     }
     if (!via) return;
     for (let guard = 0; guard < 16; guard++) {
-      const n = twcc.buildFeedback(this.#twccBuf, 0, this.#rtcpSsrc, via.media.ssrc);
+      const n = twcc.buildFeedback(TWCC_OUT, 0, this.#rtcpSsrc, via.media.ssrc);
       if (n === 0) break;
-      via._sendRtcp(this.#twccBuf.subarray(0, n));
+      via._sendRtcp(TWCC_OUT.subarray(0, n));
       this.#ctx.counters.rtcpTwccSent++;
     }
   }
