@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { JoinMedia } from './meeting.js';
 import { formatKbps, runNetTest, type NetResult } from './netTest.js';
 import { OT } from './sdk.js';
@@ -114,8 +114,9 @@ export function Preview(props: { sessionName: string; userName: string; canPubli
     };
   }, []);
 
-  // Ready: put the keyboard on Join, so Enter joins.
-  useEffect(() => {
+  // Ready: put the keyboard on Join, so Enter joins. A layout effect, so the button is focused in the same
+  // task that enables it: an Enter pressed right after it turns enabled joins.
+  useLayoutEffect(() => {
     if (!starting) joinRef.current?.focus();
   }, [starting]);
 

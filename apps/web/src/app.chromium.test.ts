@@ -266,6 +266,8 @@ describe.skipIf(!hasChromium)('meeting app in Chromium', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: /Ready to join/ }).waitFor();
     await page.locator('main.preview button[type=submit]:not([disabled])').waitFor();
+    // The preview puts the keyboard on Join once it is ready.
+    await page.waitForFunction(() => document.activeElement?.matches('main.preview button[type=submit]') === true);
     await page.keyboard.press('Enter');
     await page.getByRole('navigation', { name: 'Meeting controls' }).waitFor();
     await page.keyboard.press('Tab');
