@@ -138,4 +138,21 @@ describe('relayed sessions (peer to peer between Node bots)', () => {
     await c.disconnect();
     await until(() => publisher.getRelayStats().length === 1, 3000, 'relay to the leaver closed');
   });
+
+  it('setIceConfig on the subscriber moves its relayed link to a new peer connection; the publisher closes the old one', async () => {
+    const sid = await relayedSession();
+    const a = await h.join(sid);
+    const b = await h.join(sid);
+    const created = nextEvent<StreamEvent>(b, 'streamCreated');
+    const publisher = await publish(a);
+    const sub = await subscribe(b, (await created).stream);
+    const port = () => sub.getStats()?.selectedCandidatePair?.local.split(' ')[5];
+    const port0 = port();
+    expect(port0).toBeDefined();
+    b.setIceConfig({ includeServers: 'custom', customServers: [] });
+    await until(() => port() !== undefined && port() !== port0, 8000, 'the subscriber on a new peer connection');
+    const f = videoIn(sub)!.framesReceived;
+    await until(() => videoIn(sub)!.framesReceived > f + 10, 5000, 'frames on the new link');
+    await until(() => publisher.getRelayStats().length === 1, 3000, 'the old link closed on the publisher');
+  });
 });

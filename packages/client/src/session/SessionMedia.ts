@@ -128,8 +128,8 @@ export class SessionMedia {
   /**
    * `session.setIceConfig()`: validate (TypeError) and apply to the session's peer connections, new ones
    * and existing ones: every routed publisher and subscriber moves to a new connection made with it (the old
-   * one closes once the new one is up, and stays if the new one fails); relayed links (peer to peer) get the
-   * new servers and policy for their next ICE gathering.
+   * one closes once the new one is up, and stays if the new one fails), relayed subscriptions included;
+   * the publisher's side of relayed links gets the new servers and policy for its next ICE gathering.
    */
   setIceConfig(config: unknown): void {
     this.#iceConfig = parseIceConfig(config);
