@@ -134,13 +134,11 @@ export class SessionMedia {
   setIceConfig(config: unknown): void {
     this.#iceConfig = parseIceConfig(config);
     const { iceServers, iceTransportPolicy } = this.#rtcConfig();
-    const retune = (pc: unknown): void => {
-      if (typeof RTCPeerConnection === 'function' && pc instanceof RTCPeerConnection) {
-        try {
-          pc.setConfiguration({ ...pc.getConfiguration(), iceServers, iceTransportPolicy });
-        } catch (err) {
-          log.debug({ err }, 'setConfiguration refused');
-        }
+    const retune = (pc: RTCPeerConnection): void => {
+      try {
+        pc.setConfiguration({ ...pc.getConfiguration(), iceServers, iceTransportPolicy });
+      } catch (err) {
+        log.debug({ err }, 'setConfiguration refused');
       }
     };
     for (const p of this.#published.values()) {
