@@ -254,6 +254,35 @@ describe.skipIf(!hasChromium)('meeting app in Chromium', () => {
       await shot(bob, 'ended');
     }, 30_000);
   });
+  it('a relayed (peer-to-peer) session works in the app: each person sees the other, and nothing passes through the SFU', async () => {
+    const r = await fetch(`${server.url}/v1/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Basic ' + Buffer.from(`${server.apiKey}:${server.apiSecret}`).toString('base64') },
+      body: JSON.stringify({ name: 'p2p-room', mediaMode: 'relayed' }),
+    });
+    expect(r.status).toBe(200);
+    const forwarded = async (): Promise<number> => Number(/^convene_rtp_packets_forwarded_total (\d+)/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? -1);
+    const before = await forwarded();
+    const ria = await newPage();
+    const max = await newPage();
+    await joinMeeting(ria, server.url, { session: 'p2p-room', name: 'Ria', role: 'host' });
+    await joinMeeting(max, server.url, { session: 'p2p-room', name: 'Max' });
+    const decoded = (p: Page, name: string) =>
+      p.waitForFunction(
+        (n) => {
+          const v = [...document.querySelectorAll('figure.tile')].find((f) => f.getAttribute('aria-label') === n)?.querySelector('video');
+          return !!v && v.videoWidth > 0 && v.readyState >= 2 && v.currentTime > 0;
+        },
+        name,
+        { timeout: 20_000 },
+      );
+    await decoded(ria, 'Max');
+    await decoded(max, 'Ria');
+    expect(await forwarded()).toBe(before);
+    await ria.context().close();
+    await max.context().close();
+  }, 60_000);
+
   it('the join form works from the keyboard alone', async () => {
     const page = await newPage();
     await page.goto(server.url);
