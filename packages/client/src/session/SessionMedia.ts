@@ -21,7 +21,7 @@ import type { SubscriptionUpdate } from '../media/browser/events.js';
 import type { PublisherProperties, SubscriberProperties, TargetElement } from '../media/browser/types.js';
 import { NodePublisher, type NodePublisherProperties } from '../media/node/NodePublisher.js';
 import { NodeSubscriber, type NodeSubscriberProperties } from '../media/node/NodeSubscriber.js';
-import type { RemoteTrack } from '../media/node/NodePeerConnection.js';
+import type { NodePeerConnection, RemoteTrack } from '../media/node/NodePeerConnection.js';
 import { BrowserPeer, hasBrowserMedia, loadNodeMedia, NodePeer, type MediaPeer, type PeerState } from '../media/peer.js';
 import { effectiveIce, parseIceConfig, type ResolvedIceConfig } from '../media/iceConfig.js';
 import { BrowserRelayPeer, NodeRelayPeer, RelayLink, type RelayPeerAdapter, type RelaySignal } from '../media/relay.js';
@@ -406,22 +406,38 @@ export class SessionMedia {
     }
   }
 
-  /** Relayed: a peer connection toward one subscriber, with our tracks, and our offer sent through the server. */
-  async #offerToSubscriber(p: Published, subscriberId: string, connectionId: string, wants: { audio: boolean; video: boolean }): Promise<void> {
+  /**
+   * One more peer connection for a published stream, with its tracks attached in the publisher's slot `slot`
+   * (`_attachRelay`): a relayed subscriber's, or a routed stream's new connection while it moves. `munge` is
+   * the Opus fmtp rewrite to apply to the offer and the answer (browser only). Null when the stream ended
+   * while Node media loaded.
+   */
+  async #extraPublisherPeer(
+    p: Published,
+    slot: string,
+    connectionId: string,
+    wants: { audio: boolean; video: boolean },
+  ): Promise<{ node: NodePeerConnection } | { browser: RTCPeerConnection; munge: ((sdp: string) => string) | undefined } | null> {
     const publisher = p.publisher;
-    let adapter: RelayPeerAdapter;
     if (publisher instanceof NodePublisher) {
       const { NodePeerConnection } = await loadNodeMedia();
-      if (this.#published.get(p.stream.streamId) !== p) return;
+      if (this.#published.get(p.stream.streamId) !== p) return null;
+      // Trickle whatever the bot's options say: a relayed link sends its candidates only as they come.
       const pc = new NodePeerConnection({ ...this.#nodeIce(), ...publisher._peerOptions(), trickle: true });
-      publisher._attachRelay(subscriberId, pc, wants);
-      adapter = new NodeRelayPeer(pc);
-    } else {
-      const pc = new RTCPeerConnection(this.#rtcConfig());
-      publisher._attachRelay(subscriberId, connectionId, pc, wants);
-      const opus = publisher._opusParams();
-      adapter = new BrowserRelayPeer(pc, opus ? (sdp: string) => setOpusParams(sdp, opus) : undefined);
+      publisher._attachRelay(slot, pc, wants);
+      return { node: pc };
     }
+    const pc = new RTCPeerConnection(this.#rtcConfig());
+    publisher._attachRelay(slot, connectionId, pc, wants);
+    const opus = publisher._opusParams();
+    return { browser: pc, munge: opus ? (sdp: string) => setOpusParams(sdp, opus) : undefined };
+  }
+
+  /** Relayed: a peer connection toward one subscriber, with our tracks, and our offer sent through the server. */
+  async #offerToSubscriber(p: Published, subscriberId: string, connectionId: string, wants: { audio: boolean; video: boolean }): Promise<void> {
+    const extra = await this.#extraPublisherPeer(p, subscriberId, connectionId, wants);
+    if (!extra) return;
+    const adapter: RelayPeerAdapter = 'node' in extra ? new NodeRelayPeer(extra.node) : new BrowserRelayPeer(extra.browser, extra.munge);
     const link = new RelayLink(adapter, 'offerer', (sig) => this.#peerSignal(subscriberId, sig));
     p.relays.set(subscriberId, link);
     adapter.onStateChange = (st) => {
@@ -559,17 +575,12 @@ export class SessionMedia {
     let peer: MediaPeer | null = null;
     let munge: ((sdp: string) => string) | undefined;
     try {
-      if (publisher instanceof NodePublisher) {
-        const { NodePeerConnection } = await loadNodeMedia();
-        const pc = new NodePeerConnection({ ...this.#nodeIce(), ...publisher._peerOptions() });
-        publisher._attachRelay(id, pc, { audio: true, video: true });
-        peer = new NodePeer(pc);
-      } else {
-        const pc = new RTCPeerConnection(this.#rtcConfig());
-        publisher._attachRelay(id, '', pc, { audio: true, video: true });
-        const opus = publisher._opusParams();
-        munge = opus ? (sdp: string) => setOpusParams(sdp, opus) : undefined;
-        peer = new BrowserPeer(pc);
+      const extra = await this.#extraPublisherPeer(p, id, '', { audio: true, video: true });
+      if (!extra) throw new NotConnectedError('the stream ended while moving');
+      if ('node' in extra) peer = new NodePeer(extra.node);
+      else {
+        peer = new BrowserPeer(extra.browser);
+        munge = extra.munge;
       }
       const sdp = await peer.offer(munge);
       const outcome = new Promise<boolean>((resolve) => this.#moveWaiters.set(streamId, resolve));

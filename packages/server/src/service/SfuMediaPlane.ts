@@ -119,6 +119,7 @@ class SfuRoom implements MediaRoom {
     let moved = false;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
+    let next: SfuPublisher | undefined;
     const fail = (): void => {
       if (settled) return;
       settled = true;
@@ -131,7 +132,6 @@ class SfuRoom implements MediaRoom {
       if (moved) events.ended(why);
       else fail();
     });
-    let next: SfuPublisher | undefined;
     try {
       const { answer, producers } = await t.publish(offer);
       next = new SfuPublisher(t, handle, answer, producers);
