@@ -111,13 +111,18 @@ describe('bad input on the signaling socket', () => {
 
   it('drops the socket of a client that stops reading once too much is queued for it; it may resume', async () => {
     const { a, b } = await pair({ rateLimit: { burst: 1e6, perSecond: 1e6 }, replayBuffer: { maxFrames: 1e6, maxBytes: 256 * 1024 * 1024 } });
-    const raw = (a.ws as unknown as { _socket: { pause(): void } })._socket;
-    raw.pause();
+    // ws's own pause: pausing only its socket can be undone by ws itself when its receiver drains (receiverOnDrain).
+    a.ws.pause();
     const data = 'x'.repeat(8000);
     const sockets = async (): Promise<number> => Number(/^convene_signaling_sockets (\d+)$/m.exec(await (await fetch(server.url + '/metrics')).text())?.[1]);
     let sent = 0;
-    while ((await sockets()) === 2 && sent < 20_000) {
-      for (let i = 0; i < 200; i++, sent++) b.send({ type: 'signal', id: 1000 + sent, to: a.connectionId, data });
+    // Queue well over the server's 8 MB limit (the kernel's loopback buffers take up to ≈36 MB first), then
+    // stop and wait: the server checks once a second and drops on the second check over the limit. A fixed
+    // message budget raced that check on a fast run (≈150 MB are sent in two seconds).
+    const deadline = Date.now() + 20_000;
+    while ((await sockets()) === 2 && Date.now() < deadline) {
+      if (sent * data.length < 64 * 1024 * 1024) for (let i = 0; i < 200; i++, sent++) b.send({ type: 'signal', id: 1000 + sent, to: a.connectionId, data });
+      else await new Promise((r) => setTimeout(r, 100));
       await b.roundTrip();
     }
     expect(await sockets()).toBe(1);
