@@ -45,9 +45,12 @@ Options:
   --rtc-port <n>      The one UDP port for all media (env RTC_PORT, default ${DEFAULT_RTC_PORT};
                       0 = any free port, which is also the default with --port 0)
   --rtc-bind <addr>   Local address of the media port (env RTC_BIND_ADDRESS, default 0.0.0.0)
+  --media-transport <native|libdatachannel>
+                      ICE/DTLS/SRTP of the SFU (env MEDIA_TRANSPORT; default native when its
+                      addon is built, else libdatachannel)
   --rtc-proxy-port <n|off>
-                      UDP port through which browsers relaying over TURN/TCP or TLS reach the SFU
-                      (env RTC_PROXY_PORT, default --rtc-port + 1; only your TURN server needs it)
+                      libdatachannel transport only: UDP port through which browsers relaying over
+                      TURN/TCP or TLS reach the SFU (env RTC_PROXY_PORT, default --rtc-port + 1)
   --announced-ip <ip> Public IP written into media ICE candidates, for a server behind NAT
                       (env CONVENE_ANNOUNCED_IP)
   --stun-url <urls>   STUN URLs sent to clients, comma-separated (env CONVENE_STUN_URLS)
@@ -66,6 +69,7 @@ Options:
     'rtc-port': { type: 'string' },
     'rtc-proxy-port': { type: 'string' },
     'rtc-bind': { type: 'string' },
+    'media-transport': { type: 'string' },
     'announced-ip': { type: 'string' },
     'stun-url': { type: 'string' },
     'turn-url': { type: 'string' },
@@ -99,6 +103,11 @@ Options:
       return 2;
     }
     const rtcBindAddress = (v['rtc-bind'] as string | undefined) ?? io.env.RTC_BIND_ADDRESS;
+    const mediaTransport = (v['media-transport'] as string | undefined) ?? io.env.MEDIA_TRANSPORT;
+    if (mediaTransport !== undefined && mediaTransport !== 'native' && mediaTransport !== 'libdatachannel') {
+      io.err(`convene start: --media-transport must be native or libdatachannel\n`);
+      return 2;
+    }
     const announcedIp = (v['announced-ip'] as string | undefined) ?? io.env.CONVENE_ANNOUNCED_IP;
     const logLevel = ((v['log-level'] as string | undefined) ?? io.env.LOG_LEVEL ?? 'info') as LogLevel;
     if (!LOG_LEVELS.includes(logLevel)) {
@@ -131,6 +140,7 @@ Options:
         rtcProxyPort,
         rtcBindAddress,
         announcedIp,
+        mediaTransport,
       });
     } catch (err) {
       io.err(`convene start: ${(err as Error).message}\n`);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { limits, SIGNALING_PATH } from '@convene/protocol';
 import { createBackends, type Backends } from '../routing/createBackends.js';
 import { SessionManager } from '../rtc/SessionManager.js';
-import { MediaWorker } from '../sfu/index.js';
+import { MediaWorker, nativeLoadError, type MediaTransportKind } from '../sfu/index.js';
 import { createRootLogger, moduleLogger, type LogLevel, type Logger } from '../util/log.js';
 import { landingPage } from './landing.js';
 import { createMetrics } from './metrics.js';
@@ -72,6 +72,11 @@ export interface ServerOptions {
    * that port is taken), none with a free `rtcPort`; `null` turns it off.
    */
   rtcProxyPort?: number | null;
+  /**
+   * The media transport: 'native' (`@convene/media-native`, the default when it is built) or 'libdatachannel'
+   * (node-datachannel; needs the tiebreaker proxy for browsers relaying over TURN/TCP).
+   */
+  mediaTransport?: MediaTransportKind;
   /** Public IP written into the SFU's ICE candidates, for a server behind NAT (e.g. a cloud VM's public address). */
   announcedIp?: string;
   /** Run without a media plane: publish/subscribe fail with OT_INVALID_STATE. Default true (media on). */
@@ -104,6 +109,8 @@ export interface ConveneServer {
   readonly rtcPort: number | null;
   /** The UDP port of the SFU's tiebreaker proxy (TURN/TCP relaying from browsers), or null without one. */
   readonly rtcProxyPort: number | null;
+  /** The media transport in use, or null without media. */
+  readonly mediaTransport: MediaTransportKind | null;
   /** The address written into the SFU's candidates (given, or detected behind NAT), or null for local addresses. */
   readonly announcedIp: string | null;
   /** Stop accepting, close every socket and timer. */
@@ -168,8 +175,11 @@ export async function startServer(options: ServerOptions = {}): Promise<ConveneS
           port: rtcPort,
           announcedAddress: announcedIp,
           tiebreakerProxyPort: options.rtcProxyPort,
+          transport: options.mediaTransport,
         });
-  if (worker && rtcPort !== 0 && options.rtcProxyPort === undefined && worker.tiebreakerProxyPort === null)
+  if (worker?.transport === 'libdatachannel' && options.mediaTransport === undefined)
+    log.warn({ err: nativeLoadError() }, 'the native media transport is not built (npm install builds it with node-gyp): using libdatachannel');
+  if (worker?.transport === 'libdatachannel' && rtcPort !== 0 && options.rtcProxyPort === undefined && worker.tiebreakerProxyPort === null)
     log.warn({ port: rtcPort + 1 }, 'UDP port rtcPort + 1 is taken: browsers that can reach the server only through TURN over TCP/TLS will not connect (set rtcProxyPort)');
   const mediaPlane = worker ? new SfuMediaPlane(worker, moduleLogger(root, 'service.media'), options.testHooks) : null;
 
@@ -282,6 +292,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ConveneS
     devMode,
     rtcPort: worker?.port ?? null,
     rtcProxyPort: worker?.tiebreakerProxyPort ?? null,
+    mediaTransport: worker?.transport ?? null,
     announcedIp: worker ? (announcedIp ?? null) : null,
     close(): Promise<void> {
       closing ??= (async () => {

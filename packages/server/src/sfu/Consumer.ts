@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Track } from 'node-datachannel';
 import { TypedEmitter } from '@convene/protocol';
 import type { MediaCounters } from './counters.js';
 import { InvalidStateError } from './errors.js';
@@ -34,6 +33,7 @@ import {
 import type { MediaKind } from './sdp.js';
 import { SenderStats } from './SenderStats.js';
 import { SequenceRewriter } from './SequenceRewriter.js';
+import type { MediaTrack } from './TransportLink.js';
 
 /** Sender reports go to the subscriber this often. */
 const SR_INTERVAL_MS = 1000;
@@ -136,7 +136,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
   #transportReady = false;
   #paused = false;
   #needKeyframe: boolean;
-  #track: Track | undefined;
+  #track: MediaTrack | undefined;
   #producer: Producer;
   readonly #rewriter: SequenceRewriter;
   readonly #counters: MediaCounters;
@@ -277,7 +277,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
   }
 
   /** @internal Attaches the sending track (kept referenced here so it is not collected). */
-  _attachTrack(track: Track): void {
+  _attachTrack(track: MediaTrack): void {
     this.#track = track;
     track.onMessage((msg) => this.#onRtcp(msg));
     track.onOpen(() => {

@@ -2,9 +2,16 @@ import { createSocket } from 'node:dgram';
 import { IceUdpMuxListener } from 'node-datachannel';
 import { MediaCounters } from './counters.js';
 import { InvalidStateError } from './errors.js';
+import { LdcLink } from './LdcLink.js';
+import { loadNativeModule, NativeMedia, nativeLoadError } from './NativeMedia.js';
+import { NativeLink } from './NativeLink.js';
 import { Router } from './Router.js';
 import { TiebreakerProxy } from './TiebreakerProxy.js';
+import type { TransportLink } from './TransportLink.js';
 import type { TransportNetwork } from './WebRtcTransport.js';
+
+/** Which ICE/DTLS/SRTP implementation a worker's transports use. */
+export type MediaTransportKind = 'native' | 'libdatachannel';
 
 /** Options of {@link MediaWorker.create}. */
 export interface MediaWorkerOptions {
@@ -23,11 +30,16 @@ export interface MediaWorkerOptions {
    * predictable to open in a firewall). A port given here must be free.
    */
   tiebreakerProxyPort?: number | null;
+  /**
+   * 'native' (our addon, `@convene/media-native`: ICE-lite, DTLS and SRTP on one socket, no threads) or
+   * 'libdatachannel' (node-datachannel). Default: native when the addon is built, else libdatachannel.
+   * The TiebreakerProxy runs only with libdatachannel (the native ICE accepts a zero tiebreaker).
+   */
+  transport?: MediaTransportKind;
 }
 
 /**
- * The media plane of one process: one UDP port shared by every peer connection (libdatachannel's ICE UDP mux),
- * and the routers using it.
+ * The media plane of one process: one UDP port shared by every peer connection, and the routers using it.
  * @example
  *   const worker = await MediaWorker.create({ listenIp: '0.0.0.0', port: 40000, announcedAddress: '203.0.113.7' });
  *   const router = worker.createRouter();
@@ -43,18 +55,39 @@ export class MediaWorker {
    * Holds the UDP port for the worker's lifetime: peer connections bind it only when they negotiate, and
    * between two of them another socket could take it. Also makes a taken port fail at create().
    */
-  readonly #listener: IceUdpMuxListener;
+  readonly #listener: IceUdpMuxListener | undefined;
   readonly #proxy: TiebreakerProxy | undefined;
+  readonly #native: NativeMedia | undefined;
+  readonly #createLink: (name: string) => TransportLink;
+  /** The transport implementation in use. */
+  readonly transport: MediaTransportKind;
 
-  private constructor(network: TransportNetwork, listener: IceUdpMuxListener, proxy: TiebreakerProxy | undefined) {
+  private constructor(network: TransportNetwork, parts: { listener?: IceUdpMuxListener; proxy?: TiebreakerProxy | undefined; native?: NativeMedia }) {
     this.network = network;
-    this.#listener = listener;
-    this.#proxy = proxy;
+    this.#listener = parts.listener;
+    this.#proxy = parts.proxy;
+    const native = parts.native;
+    this.#native = native;
+    this.transport = native ? 'native' : 'libdatachannel';
+    this.#createLink = native ? () => new NativeLink(native) : (name) => new LdcLink(network, name);
   }
 
   /** Creates a worker; resolves once its UDP port is bound. Rejects when the port is taken. */
   static async create(options: MediaWorkerOptions = {}): Promise<MediaWorker> {
     const listenIp = options.listenIp ?? '0.0.0.0';
+    const kind = options.transport ?? (loadNativeModule() ? 'native' : 'libdatachannel');
+    if (kind === 'native') {
+      const mod = loadNativeModule();
+      if (!mod) throw new Error('the native media transport (@convene/media-native) is not built', { cause: nativeLoadError() });
+      let native: NativeMedia;
+      try {
+        native = new NativeMedia(mod, listenIp, options.port ?? 0, options.announcedAddress);
+      } catch (err) {
+        throw new Error(`cannot bind UDP ${listenIp}:${options.port ?? 0} for media`, { cause: err });
+      }
+      const network: TransportNetwork = { listenIp, port: native.endpoint.port, announcedAddress: options.announcedAddress, iceServers: options.iceServers };
+      return new MediaWorker(network, { native });
+    }
     const fixed = options.port !== undefined && options.port > 0;
     for (let attempt = 0; ; attempt++) {
       const port = fixed ? options.port! : await freeUdpPort(listenIp);
@@ -81,7 +114,7 @@ export class MediaWorker {
         tiebreakerProxyPort: proxy?.port,
         iceCredentials,
       };
-      return new MediaWorker(network, listener, proxy);
+      return new MediaWorker(network, { listener, proxy });
     }
   }
 
@@ -103,7 +136,7 @@ export class MediaWorker {
   /** Creates a router (usually one per session). */
   createRouter(): Router {
     if (this.#closed) throw new InvalidStateError('MediaWorker closed');
-    const r = new Router(this.network);
+    const r = new Router(this.network, this.#createLink);
     this.#routers.add(r);
     r.on('close', () => {
       this.#routers.delete(r);
@@ -126,7 +159,8 @@ export class MediaWorker {
     this.#closed = true;
     for (const r of [...this.#routers]) r.close();
     this.#proxy?.close();
-    this.#listener.stop();
+    this.#listener?.stop();
+    this.#native?.close();
   }
 }
 

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Track } from 'node-datachannel';
 import { TypedEmitter } from '@convene/protocol';
 import type { Consumer } from './Consumer.js';
 import type { MediaCounters } from './counters.js';
@@ -42,6 +41,7 @@ import {
 } from './rtp.js';
 import type { MediaKind, PublishedMedia } from './sdp.js';
 import type { TwccRecorder } from './TwccRecorder.js';
+import type { MediaTrack } from './TransportLink.js';
 
 /** Receiver reports go to the publisher this often. */
 const RR_INTERVAL_MS = 1000;
@@ -107,7 +107,7 @@ export class Producer extends TypedEmitter<ProducerEvents> {
   readonly retransmissions: RetransmissionBuffer | undefined;
   #closed = false;
   #paused = false;
-  #track: Track | undefined;
+  #track: MediaTrack | undefined;
   #open = false;
   #trackOpen = false;
   #transportReady = false;
@@ -216,7 +216,7 @@ export class Producer extends TypedEmitter<ProducerEvents> {
   }
 
   /** @internal Attaches the publisher's track (kept referenced here so it is not collected). */
-  _attachTrack(track: Track): void {
+  _attachTrack(track: MediaTrack): void {
     this.#track = track;
     track.onMessage((msg) => this.#onMessage(msg));
     track.onOpen(() => {

@@ -5,6 +5,7 @@ import { InvalidStateError } from './errors.js';
 import type { RouterEvents } from './events.js';
 import { nowMs } from './ntp.js';
 import type { Producer } from './Producer.js';
+import type { TransportLink } from './TransportLink.js';
 import { WebRtcTransport, type TransportNetwork } from './WebRtcTransport.js';
 
 /** Periodic RTCP work (NACK retries, transport-cc feedback, SR/RR, deferred PLIs) runs at this interval. */
@@ -24,14 +25,16 @@ export class Router extends TypedEmitter<RouterEvents> {
   readonly counters = new MediaCounters();
   #closed = false;
   readonly #network: TransportNetwork;
+  readonly #createLink: (name: string) => TransportLink;
   readonly #transports = new Map<string, WebRtcTransport>();
   readonly #ssrcs = new Set<number>();
   #timer: NodeJS.Timeout | undefined;
 
   /** @internal Created by {@link MediaWorker.createRouter}. */
-  constructor(network: TransportNetwork) {
+  constructor(network: TransportNetwork, createLink: (name: string) => TransportLink) {
     super();
     this.#network = network;
+    this.#createLink = createLink;
   }
 
   /** True after close(). */
@@ -44,7 +47,7 @@ export class Router extends TypedEmitter<RouterEvents> {
     return this.#transports;
   }
 
-  /** Creates a transport for one client (one libdatachannel peer connection on the shared UDP port). */
+  /** Creates a transport for one client (one peer connection on the worker's shared UDP port). */
   createWebRtcTransport(): WebRtcTransport {
     this.#assertOpen();
     const t = new WebRtcTransport(
@@ -52,6 +55,7 @@ export class Router extends TypedEmitter<RouterEvents> {
         network: this.#network,
         counters: this.counters,
         allocateSsrc: () => this.#allocateSsrc(),
+        createLink: this.#createLink,
         onClose: (closed) => {
           this.#transports.delete(closed.id);
           if (this.#transports.size === 0) this.#stopTimer();

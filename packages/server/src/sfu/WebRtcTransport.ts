@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Audio, PeerConnection, Video, type Track } from 'node-datachannel';
 import { TypedEmitter } from '@convene/protocol';
 import { Consumer } from './Consumer.js';
 import type { MediaCounters } from './counters.js';
@@ -7,13 +6,14 @@ import { InvalidStateError } from './errors.js';
 import type { WebRtcTransportEvents } from './events.js';
 import { nowMs, nowUs } from './ntp.js';
 import { Producer } from './Producer.js';
-import { addProxyCandidates, announceAddress, mungePublisherOffer, mungeSubscriberOffer, preferRemoteDtlsClient, type PublishedMedia } from './sdp.js';
+import { mungePublisherOffer, mungeSubscriberOffer, type PublishedMedia } from './sdp.js';
+import type { MediaTrack, TransportLink } from './TransportLink.js';
 import { TwccRecorder } from './TwccRecorder.js';
 
 /** Consumers' periodic work runs on every this many router ticks (20 ms each). */
 const CONSUMER_TICK_EVERY = 5;
 
-/** Feedback is written here and sent (copied by libdatachannel) at once: one buffer for the process. */
+/** Feedback is written here and sent (copied by the link) at once: one buffer for the process. */
 const TWCC_OUT = Buffer.alloc(1500);
 
 /** Transport-cc feedback goes to the publisher this often (Chrome's own receiver uses 50–100 ms). */
@@ -27,7 +27,7 @@ export interface TransportNetwork {
   port: number;
   /** Address written into candidates for clients (public IP behind NAT); defaults to `listenIp`. */
   announcedAddress?: string | undefined;
-  /** STUN/TURN servers for libdatachannel (rarely needed on a server with a public address). */
+  /** STUN/TURN servers for the libdatachannel link (rarely needed on a server with a public address). */
   iceServers?: string[] | undefined;
   /** Port of the worker's TiebreakerProxy, offered as an extra candidate in every answer; none when undefined. */
   tiebreakerProxyPort?: number | undefined;
@@ -71,12 +71,15 @@ export interface TransportContext {
   counters: MediaCounters;
   /** Allocates an SSRC unique within the router. */
   allocateSsrc: () => number;
+  /** Creates the ICE/DTLS/SRTP link of a new transport (native addon or libdatachannel, the worker's choice). */
+  createLink: (name: string) => TransportLink;
   /** Called once when the transport closes. */
   onClose: (t: WebRtcTransport) => void;
 }
 
 /**
- * One client's peer connection with the SFU (node-datachannel / libdatachannel: ICE, DTLS, SRTP natively).
+ * One client's peer connection with the SFU. ICE, DTLS and SRTP are its {@link TransportLink}'s (our native
+ * addon, or libdatachannel as the fallback); producers, consumers and RTCP are TypeScript on raw packets.
  * The client always offers: to publish ({@link publish}, sendonly m-sections) and to subscribe
  * ({@link subscribe}, recvonly m-sections); the usual setup is one transport per direction, as in mediasoup.
  * @example
@@ -89,14 +92,14 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
   /** Unique id. */
   readonly id = randomUUID();
   #closed = false;
-  readonly #pc: PeerConnection;
+  readonly #link: TransportLink;
   readonly #ctx: TransportContext;
   readonly #producers = new Map<string, Producer>();
   readonly #producersByMid = new Map<string, Producer>();
   readonly #consumers = new Map<string, Consumer>();
   readonly #consumersByMid = new Map<string, Consumer>();
-  /** Tracks received before their producer existed, by mid (libdatachannel may fire onTrack early). */
-  readonly #orphanTracks = new Map<string, Track>();
+  /** Tracks received before their producer existed, by mid (a link may report a track before publish() created its producer). */
+  readonly #orphanTracks = new Map<string, MediaTrack>();
   /** Created with the first producer: subscriber-only transports need none (it holds ≈100 KB of arrays). */
   #twcc: TwccRecorder | undefined;
   #ticks = Math.floor(Math.random() * CONSUMER_TICK_EVERY);
@@ -104,35 +107,24 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
   #lastTwccMs = 0;
   #state = 'new';
   #verified = false;
-  #gatherWaiters: Array<() => void> = [];
-  /** Our ICE ufrag once registered in `network.iceCredentials`. */
-  #ufrag: string | undefined;
 
   /** @internal Created by {@link Router.createWebRtcTransport}. */
   constructor(ctx: TransportContext, name: string) {
     super();
     this.#ctx = ctx;
     this.#rtcpSsrc = ctx.allocateSsrc();
-    const n = ctx.network;
-    this.#pc = new PeerConnection(name, {
-      iceServers: n.iceServers ?? [],
-      bindAddress: n.listenIp,
-      enableIceUdpMux: true,
-      portRangeBegin: n.port,
-      portRangeEnd: n.port,
-    });
-    this.#pc.onStateChange((state) => {
+    this.#link = ctx.createLink(name);
+    this.#link.onStateChange((state) => {
       this.#state = state;
       if (this.#closed) return;
-      if (state === 'connected') this.#verify();
-      if (this.#closed) return;
+      if (state === 'connected') this.#setVerified();
       this.emit('connectionstatechange', state);
       if (state === 'failed' || state === 'closed') this.close();
     });
-    this.#pc.onTrack((track) => {
-      const p = this.#producersByMid.get(track.mid());
+    this.#link.onTrack((mid, track) => {
+      const p = this.#producersByMid.get(mid);
       if (p) p._attachTrack(track);
-      else this.#orphanTracks.set(track.mid(), track);
+      else this.#orphanTracks.set(mid, track);
     });
   }
 
@@ -159,7 +151,7 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
   /** Adds an ICE candidate the client trickled after its offer (`a=candidate:` line or bare `candidate:`). */
   addRemoteCandidate(candidate: string, mid: string): void {
     this.#assertOpen();
-    this.#pc.addRemoteCandidate(candidate.replace(/^a=/, ''), mid);
+    this.#link.addRemoteCandidate(candidate, mid);
   }
 
   /**
@@ -200,10 +192,9 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
       if (this.#verified) p._setTransportReady();
       producers.push(p);
     }
-    this.#pc.setRemoteDescription(preferRemoteDtlsClient(sdp), 'offer');
-    await this.#gathered();
+    const answer = await this.#link.answer(sdp, media.filter((m) => isSending(m) && m.ssrc !== 0));
     this.#assertOpen();
-    return { answer: this.#localSdp(), producers };
+    return { answer, producers };
   }
 
   /**
@@ -227,10 +218,9 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
       if (this.#consumersByMid.has(r.mid)) throw new TypeError(`mid ${r.mid} is already in use`);
     }
     const consumers = requests.map((r) => this.#consume(r, byMid.get(r.mid)!));
-    this.#pc.setRemoteDescription(preferRemoteDtlsClient(sdp), 'offer');
-    await this.#gathered();
+    const answer = await this.#link.answer(sdp, []);
     this.#assertOpen();
-    return { answer: this.#localSdp(), consumers };
+    return { answer, consumers };
   }
 
   #consume(request: SubscribeRequest, offered: PublishedMedia): Consumer {
@@ -243,23 +233,6 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
     const streamId = request.streamId ?? producer.id;
     const trackId = request.trackId ?? `${producer.kind}-${mid}`;
     const pt = offered.payloadType;
-    let desc: Video | Audio;
-    if (video) {
-      const v = new Video(mid, 'SendOnly');
-      v.addVP8Codec(pt);
-      v.parseSdpLine(`a=rtcp-fb:${pt} ccm fir`);
-      if (rtx) v.addRTXCodec(offered.rtxPayloadType, pt, 90000);
-      desc = v;
-    } else {
-      const a = new Audio(mid, 'SendOnly');
-      a.addOpusCodec(pt);
-      desc = a;
-    }
-    desc.addSSRC(ssrc, cname, streamId, trackId);
-    if (rtx) {
-      desc.addSSRC(rtxSsrc, cname, streamId, trackId);
-      desc.parseSdpLine(`a=ssrc-group:FID ${ssrc} ${rtxSsrc}`);
-    }
     const consumer = new Consumer({
       mid,
       producer,
@@ -271,8 +244,9 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
       counters: this.#ctx.counters,
       now: nowMs,
     });
-    const track = this.#pc.addTrack(desc);
-    consumer._attachTrack(track);
+    consumer._attachTrack(
+      this.#link.addSendTrack({ mid, kind: producer.kind, payloadType: pt, rtxPayloadType: rtx ? offered.rtxPayloadType : -1, ssrc, rtxSsrc, cname, streamId, trackId }),
+    );
     if (this.#verified) consumer._setTransportReady();
     producer._addConsumer(consumer);
     this.#consumers.set(consumer.id, consumer);
@@ -284,37 +258,13 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
     return consumer;
   }
 
-  /**
-   * True once the peer's DTLS certificate matched the fingerprint of its SDP. libdatachannel checks it during
-   * the handshake already (the client always offers, so we hold its fingerprint before any DTLS packet); this
-   * second check after the handshake gates media, so nothing flows to or from an unverified peer.
-   */
+  /** True once DTLS is done and the peer's certificate matched the fingerprint of its SDP: media flows only then. */
   get verified(): boolean {
     return this.#verified;
   }
 
-  /**
-   * Checks the DTLS certificate the peer presented against the fingerprint in its SDP, once both are known.
-   * On success producers and consumers open; on mismatch the transport closes.
-   */
-  #verify(): void {
+  #setVerified(): void {
     if (this.#verified || this.#closed) return;
-    const remote = this.#pc.remoteDescription();
-    if (!remote) return;
-    const expected = parseFingerprint(remote.sdp);
-    let actual: { value: string; algorithm: string } | undefined;
-    try {
-      actual = this.#pc.remoteFingerprint();
-    } catch {
-      actual = undefined;
-    }
-    if (!expected) return;
-    // No certificate to compare: rely on libdatachannel's own check during the handshake.
-    if (actual?.value && (actual.algorithm.toLowerCase() !== expected.algorithm || actual.value.toUpperCase() !== expected.value)) {
-      this.emit('connectionstatechange', 'failed');
-      this.close();
-      return;
-    }
     this.#verified = true;
     for (const p of this.#producers.values()) p._setTransportReady();
     for (const c of this.#consumers.values()) c._setTransportReady();
@@ -330,13 +280,7 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
     this.#producersByMid.clear();
     this.#consumers.clear();
     this.#orphanTracks.clear();
-    try {
-      this.#pc.close();
-    } catch {
-      // already closed by libdatachannel
-    }
-    this.#releaseWaiters();
-    if (this.#ufrag !== undefined) this.#ctx.network.iceCredentials?.delete(this.#ufrag);
+    this.#link.close();
     this.#ctx.onClose(this);
     this.emit('close');
     this.off();
@@ -374,48 +318,9 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
     }
   }
 
-  #localSdp(): string {
-    const d = this.#pc.localDescription();
-    if (!d) throw new InvalidStateError('no local description');
-    const { announcedAddress, tiebreakerProxyPort, iceCredentials } = this.#ctx.network;
-    let sdp = announcedAddress ? announceAddress(d.sdp, announcedAddress) : d.sdp;
-    if (tiebreakerProxyPort !== undefined && iceCredentials) {
-      const ufrag = /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1];
-      const pwd = /^a=ice-pwd:(\S+)/m.exec(sdp)?.[1];
-      if (ufrag && pwd) {
-        this.#ufrag = ufrag;
-        iceCredentials.set(ufrag, pwd);
-        sdp = addProxyCandidates(sdp, tiebreakerProxyPort);
-      }
-    }
-    return sdp;
-  }
-
-  #gathered(): Promise<void> {
-    if (this.#pc.gatheringState() === 'complete') return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#gatherWaiters.push(resolve);
-      this.#pc.onGatheringStateChange((s) => {
-        if (s === 'complete') this.#releaseWaiters();
-      });
-      if (this.#pc.gatheringState() === 'complete') this.#releaseWaiters();
-    });
-  }
-
-  #releaseWaiters(): void {
-    const w = this.#gatherWaiters.splice(0);
-    for (const resolve of w) resolve();
-  }
-
   #assertOpen(): void {
     if (this.#closed) throw new InvalidStateError('WebRtcTransport closed');
   }
-}
-
-/** The DTLS fingerprint of an SDP (session or first media level), upper-case hex, or undefined. */
-function parseFingerprint(sdp: string): { algorithm: string; value: string } | undefined {
-  const m = /^a=fingerprint:(\S+) (\S+)/m.exec(sdp);
-  return m ? { algorithm: m[1]!.toLowerCase(), value: m[2]!.toUpperCase() } : undefined;
 }
 
 function isSending(m: PublishedMedia): boolean {

@@ -1,5 +1,5 @@
 /** The media plane: transports, producers, consumers and RTP/RTCP on raw packets. Knows nothing of sessions. */
-export { MediaWorker, type MediaWorkerOptions } from './MediaWorker.js';
+export { MediaWorker, type MediaTransportKind, type MediaWorkerOptions } from './MediaWorker.js';
 export { Router } from './Router.js';
 export {
   WebRtcTransport,
@@ -14,3 +14,4 @@ export { MediaCounters } from './counters.js';
 export { InvalidStateError } from './errors.js';
 export type { ConsumerEvents, ProducerEvents, RouterEvents, WebRtcTransportEvents } from './events.js';
 export { mungePublisherOffer, mungeSubscriberOffer, RtpExtensionUri, type MediaKind, type PublishedMedia } from './sdp.js';
+export { nativeLoadError } from './NativeMedia.js';
