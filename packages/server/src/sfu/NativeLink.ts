@@ -2,7 +2,7 @@ import { buildAnswer, newIceCredentials } from './answer.js';
 import { InvalidStateError } from './errors.js';
 import { parseFingerprint } from './LdcLink.js';
 import { NativeEvent, type NativeMedia } from './NativeMedia.js';
-import { isRtcp, rtpSsrc } from './rtp.js';
+import { extLength, extOffset, findRtpExtension, isRtcp, rtpSsrc } from './rtp.js';
 import type { PublishedMedia } from './sdp.js';
 import type { MediaTrack, SendTrackSpec, TransportLink } from './TransportLink.js';
 
@@ -78,6 +78,8 @@ export class NativeLink implements TransportLink {
   readonly #recvBySsrc = new Map<number, NativeTrack>();
   /** Sent tracks by mid, with what the answer announces for them. */
   readonly #send = new Map<string, { spec: SendTrackSpec; track: NativeTrack }>();
+  /** Extension id of the MID in the client's packets (RFC 8843 §15), or -1. */
+  #midId = -1;
   /** Every track, for RTCP (an array: the hot path iterates it). */
   #all: NativeTrack[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -165,7 +167,21 @@ export class NativeLink implements TransportLink {
       for (let i = 0; i < all.length; i++) all[i]!._deliver(buf);
       return;
     }
-    this.#recvBySsrc.get(rtpSsrc(buf))?._deliver(buf);
+    const track = this.#recvBySsrc.get(rtpSsrc(buf)) ?? this.#learnSsrc(buf);
+    track?._deliver(buf);
+  }
+
+  /**
+   * An SSRC the SDP did not list (simulcast layers, RTX of them): the MID header extension tells its m-section
+   * (BUNDLE, RFC 8843 §9.2); remember it for the packets that follow without one.
+   */
+  #learnSsrc(buf: Buffer): NativeTrack | undefined {
+    if (this.#midId < 0) return undefined;
+    const e = findRtpExtension(buf, buf.length, this.#midId);
+    if (e < 0) return undefined;
+    const track = this.#recvByMid.get(buf.toString('latin1', extOffset(e), extOffset(e) + extLength(e)));
+    if (track) this.#recvBySsrc.set(rtpSsrc(buf), track);
+    return track;
   }
 
   /** @internal */
@@ -197,6 +213,7 @@ export class NativeLink implements TransportLink {
   /** Tracks for the m-sections we receive on now: new mids get a track; SSRCs are mapped afresh. */
   #setReceived(received: readonly PublishedMedia[]): void {
     this.#recvBySsrc.clear();
+    this.#midId = received.find((m) => m.midId > 0)?.midId ?? -1;
     const fresh: Array<[string, NativeTrack]> = [];
     for (const m of received) {
       let t = this.#recvByMid.get(m.mid);

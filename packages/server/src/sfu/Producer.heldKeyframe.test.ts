@@ -25,6 +25,7 @@ const MEDIA: PublishedMedia = {
   cname: 'test',
   transportCcId: 0,
   audioLevelId: -1,
+  midId: -1,
   nack: true,
   direction: 'sendonly',
   disabled: false,

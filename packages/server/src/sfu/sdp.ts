@@ -56,6 +56,8 @@ export interface PublishedMedia {
   transportCcId: number;
   /** Extension id of the audio level, or -1. */
   audioLevelId: number;
+  /** Extension id of the MID (BUNDLE demultiplexing of SSRCs the SDP does not list), or -1. */
+  midId: number;
   /** Whether the publisher accepts generic NACK. */
   nack: boolean;
   /** Direction attribute of the m-section, from the offerer's side. */
@@ -193,6 +195,7 @@ function mungeOffer(offer: string, extensions: ReadonlySet<string>, feedback: Re
       cname: '',
       transportCcId: -1,
       audioLevelId: -1,
+      midId: -1,
       nack: false,
       direction: 'sendrecv',
       disabled: m[2] === '0',
@@ -206,6 +209,7 @@ function mungeOffer(offer: string, extensions: ReadonlySet<string>, feedback: Re
         const id = Number(em[1]);
         if (em[2] === RtpExtensionUri.TRANSPORT_CC) info.transportCcId = id;
         if (em[2] === RtpExtensionUri.AUDIO_LEVEL) info.audioLevelId = id;
+        if (em[2] === RtpExtensionUri.MID) info.midId = id;
         kept.push(l);
         continue;
       }
