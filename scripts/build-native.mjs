@@ -35,13 +35,17 @@ function nodeGyp() {
 }
 
 const gyp = nodeGyp();
+// Node's headers (OpenSSL included) ship with Debian's nodejs under /usr/include/node; elsewhere node-gyp fetches them.
+const nodedir = existsSync('/usr/include/node/node_api.h') ? ['--nodedir=/usr'] : [];
 if (!gyp) {
   console.warn('[build-native] node-gyp not found: the server will use libdatachannel for media');
   process.exit(0);
 }
 const jobs = ['-j', 'max'];
-const r = spawnSync(process.execPath, [gyp, 'rebuild', ...jobs], { cwd: pkg, stdio: ['ignore', 'inherit', 'inherit'] });
-if (r.status !== 0) {
+const build = (dir) => spawnSync(process.execPath, [gyp, 'rebuild', ...jobs, ...nodedir], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] }).status === 0;
+if (!build(pkg)) {
   console.warn('[build-native] the native media transport did not build: the server will use libdatachannel for media');
   process.exit(0);
 }
+// The SRTP test addon (packages/media-native/test: RFC vectors against src/srtp.cc).
+if (!build(join(pkg, 'test'))) console.warn('[build-native] the SRTP test addon did not build: its tests will be skipped');

@@ -53,6 +53,7 @@ export async function startConvene({ core = 0, env = {}, startDefaults = true, w
     name: 'convene',
     url: ready.url,
     pid: ready.pid,
+    mediaTransport: ready.mediaTransport,
     apiKey,
     apiSecret,
     gc: () => request({ cmd: 'gc' }, 'gc'),

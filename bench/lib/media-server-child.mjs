@@ -13,6 +13,7 @@ const server = await startServer({
   apiKey: process.env.BENCH_API_KEY,
   apiSecret: process.env.BENCH_API_SECRET,
   logLevel: 'silent',
+  mediaTransport: process.env.MEDIA_TRANSPORT || undefined,
 });
 
 // Garbage collections so far (count and ms of pause), for the benchmark to difference over its window.
@@ -42,4 +43,4 @@ process.on('message', async (msg) => {
   }
 });
 process.on('disconnect', () => process.exit(0));
-process.send({ ready: true, url: server.url, pid: process.pid });
+process.send({ ready: true, url: server.url, pid: process.pid, mediaTransport: server.mediaTransport });

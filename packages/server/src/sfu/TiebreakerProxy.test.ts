@@ -19,7 +19,7 @@ const attrOf = (sdp: string, name: string): string => new RegExp(`^a=${name}:(\\
 
 /** A worker on 127.0.0.1, and the ICE credentials of one publish transport (the offer is never connected). */
 async function sfuWithTransport(): Promise<{ worker: MediaWorker; answer: string; username: string; key: string }> {
-  const worker = await MediaWorker.create({ listenIp: '127.0.0.1', port: 0, tiebreakerProxyPort: 0 });
+  const worker = await MediaWorker.create({ listenIp: '127.0.0.1', transport: 'libdatachannel', port: 0, tiebreakerProxyPort: 0 });
   cleanup.push(() => worker.close());
   const pub = new TestPublisher();
   cleanup.push(() => pub.pc.close());
@@ -92,7 +92,7 @@ describe('TiebreakerProxy (real libjuice on the SFU port)', () => {
   }, 15_000);
 
   it('a subscriber given only the proxy candidate connects through it and receives media', async () => {
-    const worker = await MediaWorker.create({ listenIp: '127.0.0.1', port: 0, tiebreakerProxyPort: 0 });
+    const worker = await MediaWorker.create({ listenIp: '127.0.0.1', transport: 'libdatachannel', port: 0, tiebreakerProxyPort: 0 });
     cleanup.push(() => worker.close());
     const router = worker.createRouter();
     const pub = new TestPublisher();
@@ -122,7 +122,7 @@ describe('TiebreakerProxy (real libjuice on the SFU port)', () => {
         s.close(() => resolve(port < 65535 ? port : port - 1));
       });
     });
-    const w = await MediaWorker.create({ listenIp: '127.0.0.1', port: free });
+    const w = await MediaWorker.create({ listenIp: '127.0.0.1', transport: 'libdatachannel', port: free });
     expect(w.tiebreakerProxyPort).toBe(free + 1);
     w.close();
     const probe = createSocket('udp4');
@@ -134,10 +134,10 @@ describe('TiebreakerProxy (real libjuice on the SFU port)', () => {
   }, 15_000);
 
   it('without a fixed media port (port 0) or with tiebreakerProxyPort: null there is no proxy and no extra candidate', async () => {
-    const w1 = await MediaWorker.create({ listenIp: '127.0.0.1', port: 0 });
+    const w1 = await MediaWorker.create({ listenIp: '127.0.0.1', transport: 'libdatachannel', port: 0 });
     cleanup.push(() => w1.close());
     expect(w1.tiebreakerProxyPort).toBeNull();
-    const w2 = await MediaWorker.create({ listenIp: '127.0.0.1', port: 0, tiebreakerProxyPort: null });
+    const w2 = await MediaWorker.create({ listenIp: '127.0.0.1', transport: 'libdatachannel', port: 0, tiebreakerProxyPort: null });
     cleanup.push(() => w2.close());
     expect(w2.tiebreakerProxyPort).toBeNull();
     const pub = new TestPublisher();
