@@ -104,7 +104,7 @@ describe('convene CLI', () => {
     }
   });
 
-  it('convene start takes the media UDP port from RTC_PORT and prints it with the TURN/TCP relay port (RTC_PROXY_PORT)', async () => {
+  it('with MEDIA_TRANSPORT=libdatachannel, convene start prints the media UDP port (RTC_PORT) with the TURN/TCP relay port (RTC_PROXY_PORT)', async () => {
     const free = async (): Promise<number> =>
       new Promise<number>((resolve) => {
         const s = createSocket('udp4');
@@ -115,7 +115,7 @@ describe('convene CLI', () => {
       });
     const [media, proxy] = [await free(), await free()];
     const child = spawn(process.execPath, [bin, 'start', '--port', '0', '--log-level', 'silent'], {
-      env: { ...process.env, RTC_PORT: String(media), RTC_PROXY_PORT: String(proxy) },
+      env: { ...process.env, RTC_PORT: String(media), RTC_PROXY_PORT: String(proxy), MEDIA_TRANSPORT: 'libdatachannel' },
     });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -146,5 +146,27 @@ describe('convene CLI', () => {
     expect(out).toContain(`Media: UDP ${free} (announced as 203.0.113.7)\n`);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  }, 30_000);
+
+  it('convene start uses the native media transport by default: one UDP port and no relay port in the banner', async () => {
+    const child = spawn(process.execPath, [bin, 'start', '--port', '0', '--log-level', 'silent'], { env: { ...process.env, RTC_PORT: '0' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 15_000;
+    while (!/API secret: /.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(out).toMatch(/^Media: UDP \d+\n/m);
+    expect(out).not.toContain('TURN/TCP relays');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 30_000);
+
+  it('convene start --media-transport with an unknown value exits 2 and names the choices', async () => {
+    const child = spawn(process.execPath, [bin, 'start', '--port', '0', '--media-transport', 'webrtc-rs'], { env: process.env });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(2);
+    expect(err).toContain('--media-transport must be native or libdatachannel');
   }, 30_000);
 });
