@@ -6,7 +6,9 @@
  * certificate against the remote SDP during the handshake, so the SFU must hold the client's SDP before
  * any DTLS packet can arrive (see packages/server/src/sfu/README.md). It is also one round trip each:
  * - Publish: the client offers (sendonly audio and/or video m-sections, with a=ssrc lines), the server
- *   answers in the `publish` response.
+ *   answers in the `publish` response. When the connect result says `simulcast: true`, a camera's video
+ *   section may carry simulcast layers instead (`a=rid:<id> send`, `a=simulcast:send`, the rid header
+ *   extensions, no a=ssrc): the answer accepts them (`a=rid:<id> recv`, `a=simulcast:recv`).
  * - Subscribe: the client offers recvonly m-sections (one audio and/or one video transceiver), the server
  *   answers in the `subscribe` response and says which mid carries which kind (`audioMid`/`videoMid`).
  *   An offered m-section the stream has no track for is answered inactive (its mid is null).
@@ -151,7 +153,10 @@ export interface SubscriptionUpdateRequest {
   subscriberId: string;
   subscribeToAudio?: boolean;
   subscribeToVideo?: boolean;
-  /** Recorded; takes effect with simulcast (not served yet). */
+  /**
+   * Maxima for the video received (null: none). For a simulcast stream the SFU forwards the largest layer
+   * within them; otherwise they have no effect. The frame rate only selects among layers of different rates.
+   */
   preferredResolution?: { width: number; height: number } | null;
   preferredFrameRate?: number | null;
 }

@@ -195,6 +195,11 @@ export interface JoinedResult {
   iceServers?: IceServer[];
   /** How the session carries media: `routed` through the SFU (default) or `relayed` peer to peer. */
   mediaMode?: MediaMode;
+  /**
+   * Routed sessions: the SFU accepts simulcast (`a=rid` layers, RFC 8853) and forwards each subscriber the
+   * layer its preferred resolution and frame rate pick. Absent or false: publish one encoding.
+   */
+  simulcast?: boolean;
 }
 
 /** A STUN or TURN server (the W3C `RTCIceServer` shape). */

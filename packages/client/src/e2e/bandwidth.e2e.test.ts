@@ -58,12 +58,14 @@ describe.skipIf(!hasChromium)('publisher bandwidth estimate', () => {
     }
     process.stdout.write(`[bwe] ${samples.map((s) => `${s.t}s:${s.kbps}kbps/${s.fps}fps`).join(' ')}\n`);
     const peak = Math.max(...samples.map((s) => s.kbps));
-    const peakAt = samples.findIndex((s) => s.kbps === peak);
+    // With simulcast Chrome ramps its estimate up layer by layer and may still creep up by a few % late in the
+    // minute: "ramped" is the first sample within 90 % of the peak.
+    const rampedAt = samples.findIndex((s) => s.kbps >= peak * 0.9);
     // The estimate ramps up from Chrome's ≈300 kbit/s start to a real figure within 30 s...
     expect(peak).toBeGreaterThan(1000);
-    expect(samples[peakAt]!.t).toBeLessThanOrEqual(30);
+    expect(samples[rampedAt]!.t).toBeLessThanOrEqual(30);
     // ...and holds: never below 70 % of its peak afterwards (without feedback it would collapse).
-    for (const s of samples.slice(peakAt)) expect(s.kbps, `estimate at ${s.t} s`).toBeGreaterThanOrEqual(peak * 0.7);
+    for (const s of samples.slice(rampedAt)) expect(s.kbps, `estimate at ${s.t} s`).toBeGreaterThanOrEqual(peak * 0.7);
     // And the video keeps flowing to the subscriber at the end.
     expect(samples.at(-1)!.decoded).toBeGreaterThan(samples.at(-2)!.decoded);
   }, 120_000);

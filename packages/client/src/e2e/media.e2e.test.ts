@@ -109,12 +109,14 @@ describe.skipIf(!hasChromium)('media in Chromium through the SFU', () => {
     const streamId = await publishCamera(a);
     await subscribeTo(b, streamId);
     await expectFlowing(b);
-    const dom = await b.evaluate(() => {
+    // The fake camera captures 640x480 (the publisher's default resolution); 320x240 is only its display size.
+    // Simulcast (native transport): the full-size layer follows once the publisher's bandwidth estimate allows it.
+    const dom = await b.evaluate(async () => {
       const w = window as any;
       const video = w.sub.element.querySelector('video') as HTMLVideoElement;
+      await w.e2e.waitFor(() => video.videoWidth === 640, 20000, 'the full-size video').catch(() => undefined);
       return { inDocument: document.contains(video), width: video.videoWidth, parent: w.sub.element.parentElement.id };
     });
-    // The fake camera captures 640x480 (the publisher's default resolution); 320x240 is only its display size.
     expect(dom).toEqual({ inDocument: true, width: 640, parent: 'subscribers' });
   });
 

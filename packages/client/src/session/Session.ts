@@ -507,7 +507,7 @@ export class Session extends EventDispatcher<SessionEvents> {
     this.#connection = self;
     this.#connections.set(self.connectionId, self);
     this.#media.setIceServers(r.iceServers);
-    this.#media.setMediaMode(r.mediaMode);
+    this.#media.setMediaMode(r.mediaMode, r.simulcast === true);
     const streams = this.#media.onJoined(r.streams);
     for (const c of others) this.dispatch(new ConnectionEvent(SessionEvent.ConnectionCreated, c));
     this.dispatch(new ConnectionEvent(SessionEvent.ConnectionCreated, self));

@@ -106,6 +106,8 @@ export class SessionMedia {
   #iceServers: IceServer[] = [];
   /** How the session carries media (from the join result). */
   #mediaMode: MediaMode = 'routed';
+  /** The SFU accepts simulcast (connect result): browser cameras publish layers. */
+  #simulcast = false;
   /** Routed: streams moving to a new peer connection, resolved by `publisherMoved`. */
   readonly #moveWaiters = new Map<string, (moved: boolean) => void>();
   /** Relayed: our subscriptions by subscriberId, once the server answered `subscribe`. */
@@ -156,9 +158,10 @@ export class SessionMedia {
     return effectiveIce(this.#iceServers, this.#iceConfig);
   }
 
-  /** The session's media mode, from the join result (routed when the server does not say). */
-  setMediaMode(mode: MediaMode | undefined): void {
+  /** The session's media mode and whether its SFU accepts simulcast, from the join result (routed, no simulcast when the server does not say). */
+  setMediaMode(mode: MediaMode | undefined, simulcast = false): void {
     this.#mediaMode = mode === 'relayed' ? 'relayed' : 'routed';
+    this.#simulcast = simulcast && this.#mediaMode === 'routed';
   }
 
   get mediaMode(): MediaMode {
@@ -428,7 +431,8 @@ export class SessionMedia {
       return { node: pc };
     }
     const pc = new RTCPeerConnection(this.#rtcConfig());
-    publisher._attachRelay(slot, connectionId, pc, wants);
+    // A routed stream's new connection (a move) simulcasts as the first one did; a relayed link never does.
+    publisher._attachRelay(slot, connectionId, pc, wants, { simulcast: this.#mediaMode === 'routed' && this.#simulcast });
     const opus = publisher._opusParams();
     return { browser: pc, munge: opus ? (sdp: string) => setOpusParams(sdp, opus) : undefined };
   }
@@ -485,7 +489,7 @@ export class SessionMedia {
       return new NodePeer(pc);
     }
     const pc = new RTCPeerConnection(this.#rtcConfig());
-    publisher._attach(pc);
+    publisher._attach(pc, { simulcast: this.#simulcast });
     return new BrowserPeer(pc);
   }
 

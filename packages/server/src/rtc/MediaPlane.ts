@@ -6,6 +6,11 @@
 
 /** The media plane of the whole server. */
 export interface MediaPlane {
+  /**
+   * Publishers may send simulcast layers (rid), which subscribers receive by their preferred resolution and
+   * frame rate: only where the transport carries streams the SDP does not announce (the native one).
+   */
+  readonly simulcast: boolean;
   /** A room for one session's media; closed when the session ends. */
   createRoom(sessionId: string): MediaRoom;
 }
@@ -56,6 +61,9 @@ export interface SubscriberMediaOptions {
   subscriberConnectionId: string;
   streamId: string;
   subscriberId: string;
+  /** The subscriber's preferred resolution and frame rate (maxima; null: none). They pick a simulcast layer. */
+  preferredResolution: { width: number; height: number } | null;
+  preferredFrameRate: number | null;
 }
 
 /** A published stream's transport. */
@@ -81,6 +89,8 @@ export interface MediaSubscriber {
   readonly videoMid: string | null;
   setAudio(on: boolean): void;
   setVideo(on: boolean): void;
+  /** New preferred resolution and frame rate (both given, null: none): a simulcast stream switches layer. */
+  setPreferredLayers(resolution: { width: number; height: number } | null, frameRate: number | null): void;
   addCandidate(candidate: string, mid: string): void;
   close(): void;
 }

@@ -165,6 +165,11 @@ export class Session {
     return this.#ended;
   }
 
+  /** Publishers may simulcast: a routed session on a media plane that serves it (the connect result says so). */
+  get simulcast(): boolean {
+    return this.mediaMode === 'routed' && this.#deps.media?.simulcast === true;
+  }
+
   get size(): number {
     return this.#participants.size;
   }
@@ -555,7 +560,7 @@ export class Session {
     if (!pub.hasAudioTrack && !pub.hasVideoTrack) {
       pub.close();
       throw RtcError.invalidParameter(
-        this.mediaMode === 'relayed' ? 'publish.tracks has neither audio nor video' : 'The offer has no audio or video track the server can receive (VP8 or Opus, with a=ssrc)',
+        this.mediaMode === 'relayed' ? 'publish.tracks has neither audio nor video' : 'The offer has no audio or video track the server can receive (VP8 or Opus, with a=ssrc or simulcast rids)',
       );
     }
     try {
@@ -676,7 +681,15 @@ export class Session {
       media = await room.subscribe(
         req.sdp,
         st.media,
-        { audio, video, subscriberConnectionId: p.connectionId, streamId: st.id, subscriberId },
+        {
+          audio,
+          video,
+          subscriberConnectionId: p.connectionId,
+          streamId: st.id,
+          subscriberId,
+          preferredResolution: req.preferredResolution ?? null,
+          preferredFrameRate: req.preferredFrameRate ?? null,
+        },
         (why) => {
           if (sub && !sub.closed) {
             this.#log.info({ subscriberId, why }, 'subscriber transport ended');
@@ -768,8 +781,13 @@ export class Session {
       sub.video = u.subscribeToVideo;
       sub.media.setVideo(sub.video);
     }
-    if (u.preferredResolution !== undefined) sub.preferredResolution = u.preferredResolution;
-    if (u.preferredFrameRate !== undefined) sub.preferredFrameRate = u.preferredFrameRate;
+    const resolution = u.preferredResolution !== undefined ? u.preferredResolution : sub.preferredResolution;
+    const frameRate = u.preferredFrameRate !== undefined ? u.preferredFrameRate : sub.preferredFrameRate;
+    const sameResolution = resolution?.width === sub.preferredResolution?.width && resolution?.height === sub.preferredResolution?.height;
+    if (sameResolution && frameRate === sub.preferredFrameRate) return;
+    sub.preferredResolution = resolution;
+    sub.preferredFrameRate = frameRate;
+    sub.media.setPreferredLayers(resolution, frameRate);
   }
 
   /** A trickled ICE candidate for one of `p`'s peer connections (a stream or a subscription of its own). */

@@ -55,6 +55,9 @@ export class RelayedSubscriber implements MediaSubscriber {
     if (!this.#closed) this.#links.update({ subscribeToVideo: on });
   }
 
+  /** Peer to peer the publisher sends one encoding: preferred layers have no effect (as in the reference). */
+  setPreferredLayers(): void {}
+
   addCandidate(): void {
     throw new TypeError('relayed session: send candidates to the other peer with peerSignal');
   }

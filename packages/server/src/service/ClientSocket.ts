@@ -370,6 +370,8 @@ export class ClientSocket implements FrameSink {
         iceServersJson(ctx, p.connectionId) +
         ',"mediaMode":' +
         JSON.stringify(session.mediaMode) +
+        ',"simulcast":' +
+        String(session.simulcast) +
         '}}',
     );
     ctx.log.debug({ connectionId: p.connectionId, sessionId: session.id, sdk: msg.sdk }, 'connected');

@@ -44,6 +44,11 @@ export class SfuMediaPlane implements MediaPlane {
     this.#hooks = hooks;
   }
 
+  /** Simulcast needs a transport that routes the SSRCs browsers do not announce for layers: the native one. */
+  get simulcast(): boolean {
+    return this.#worker.transport === 'native';
+  }
+
   /** Open rooms (sfu Routers). */
   get roomCount(): number {
     return this.#routers.size;
@@ -60,7 +65,7 @@ export class SfuMediaPlane implements MediaPlane {
     const router = this.#worker.createRouter();
     this.#routers.add(router);
     router.once('close', () => this.#routers.delete(router));
-    return new SfuRoom(sessionId, router, this.#log, this.#hooks);
+    return new SfuRoom(sessionId, router, this.#log, this.#hooks, this.simulcast);
   }
 }
 
@@ -87,21 +92,23 @@ class SfuRoom implements MediaRoom {
   readonly #router: Router;
   readonly #log: Logger;
   readonly #hooks: MediaTestHooks;
+  readonly #simulcast: boolean;
 
-  constructor(sessionId: string, router: Router, log: Logger, hooks: MediaTestHooks) {
+  constructor(sessionId: string, router: Router, log: Logger, hooks: MediaTestHooks, simulcast: boolean) {
     this.#sessionId = sessionId;
     this.#router = router;
     this.#log = log;
     this.#hooks = hooks;
+    this.#simulcast = simulcast;
   }
 
   async publish(offer: string, onEnded: (why: MediaEndReason) => void): Promise<MediaPublisher> {
-    if (!mungePublisherOffer(offer).media.some((m) => m.ssrc !== 0))
-      throw new TypeError('the offer has no sendonly audio (Opus) or video (VP8) m-section with a=ssrc');
+    if (!mungePublisherOffer(offer, { simulcast: this.#simulcast }).media.some((m) => m.ssrc !== 0 || (m.rids?.length ?? 0) > 0))
+      throw new TypeError('the offer has no sendonly audio (Opus) or video (VP8) m-section with a=ssrc (or simulcast rids)');
     const t = this.#router.createWebRtcTransport();
     const handle = watch(t, onEnded);
     try {
-      const { answer, producers } = await t.publish(offer);
+      const { answer, producers } = await t.publish(offer, { simulcast: this.#simulcast });
       return new SfuPublisher(t, handle, answer, producers);
     } catch (err) {
       handle.close();
@@ -133,7 +140,7 @@ class SfuRoom implements MediaRoom {
       else fail();
     });
     try {
-      const { answer, producers } = await t.publish(offer);
+      const { answer, producers } = await t.publish(offer, { simulcast: this.#simulcast });
       next = new SfuPublisher(t, handle, answer, producers);
     } catch (err) {
       handle.close();
@@ -182,6 +189,8 @@ class SfuRoom implements MediaRoom {
       const video = consumers.find((c) => c.kind === 'video');
       if (audio && !options.audio) audio.pause();
       if (video && !options.video) video.pause();
+      if (video && (options.preferredResolution || options.preferredFrameRate !== null))
+        video.setPreferredLayers({ resolution: options.preferredResolution, frameRate: options.preferredFrameRate });
       const drop = this.#hooks.dropToSubscriber?.({
         sessionId: this.#sessionId,
         streamId: options.streamId,
@@ -274,6 +283,11 @@ class SfuSubscriber implements MediaSubscriber {
 
   setVideo(on: boolean): void {
     toggle(this.#video, on);
+  }
+
+  setPreferredLayers(resolution: { width: number; height: number } | null, frameRate: number | null): void {
+    const v = this.#video;
+    if (v && !v.closed) v.setPreferredLayers({ resolution, frameRate });
   }
 
   addCandidate(candidate: string, mid: string): void {

@@ -3,7 +3,9 @@ import { TypedEmitter } from '@convene/protocol';
 import type { MediaCounters } from './counters.js';
 import { InvalidStateError } from './errors.js';
 import type { ConsumerEvents } from './events.js';
+import { NO_PREFERENCES, selectLayer, type LayerPreferences } from './layerSelection.js';
 import type { Producer } from './Producer.js';
+import type { ProducerLayer } from './ProducerLayer.js';
 import {
   expandNack,
   firSeqFor,
@@ -22,13 +24,17 @@ import {
   writeSr,
 } from './rtcp.js';
 import {
+  parseVp8Descriptor,
   rtpHeaderLength,
   rtpPayloadLength,
   setRtpPayloadType,
   setRtpSeq,
   setRtpSsrc,
   setRtpTimestamp,
+  setVp8PictureId,
+  setVp8Tl0PicIdx,
   rtpTimestamp,
+  Vp8Descriptor,
 } from './rtp.js';
 import type { MediaKind } from './sdp.js';
 import { SenderStats } from './SenderStats.js';
@@ -55,6 +61,8 @@ const HELD_KEYFRAME_MAX_PACKETS = 256;
 const SCRATCH = Buffer.alloc(1600);
 const RTCP_OUT = Buffer.alloc(512);
 const NACK_SEQS = new Uint16Array(1024);
+/** VP8 descriptor of a packet read back from a retransmission buffer (simulcast picture id rewrite). */
+const SCRATCH_VP8 = new Vp8Descriptor();
 
 /** A snapshot of a consumer's send statistics. */
 export interface ConsumerStats {
@@ -74,6 +82,9 @@ export interface ConsumerStats {
   /** Loss share (0–255) and cumulative loss from the subscriber's last receiver report (-1 until one arrives). */
   fractionLost: number;
   packetsLost: number;
+  /** The layer forwarded now (its rid, '' without simulcast; null before the first keyframe), and the one wanted. */
+  layer: string | null;
+  targetLayer: string | null;
 }
 
 /** Parameters of one consumer, chosen by its transport. */
@@ -103,6 +114,11 @@ export interface ConsumerOptions {
  * timestamp, payload type) and hands it to libdatachannel, answers the subscriber's NACKs from the producer's
  * retransmission buffer (as RTX when negotiated), forwards its PLI/FIR upstream through the producer's
  * coalescing keyframe requester, and writes sender reports.
+ *
+ * Simulcast: it forwards one layer at a time, the one {@link selectLayer} picks from the subscriber's preferences
+ * ({@link setPreferredLayers}) among the layers the publisher sends now, re-chosen on every tick. A switch asks the
+ * publisher for a keyframe of the new layer and happens on it, continuing sequence numbers, timestamps and VP8
+ * picture ids (and TL0PICIDX) so the subscriber sees one stream; when the forwarded layer stops, a lower one takes over.
  */
 export class Consumer extends TypedEmitter<ConsumerEvents> {
   /** Unique id. */
@@ -138,6 +154,17 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
   #needKeyframe: boolean;
   #track: MediaTrack | undefined;
   #producer: Producer;
+  /** The layer forwarded now (video: null until the first keyframe), and the one to switch to on its next keyframe. */
+  #layer: ProducerLayer | null;
+  #target: ProducerLayer | null;
+  #prefs: LayerPreferences = NO_PREFERENCES;
+  /** VP8 picture id / TL0PICIDX continuity across layers: output minus source, and the newest output (-1: none). */
+  #picOffset = 0;
+  #lastPic = -1;
+  #picRestart = false;
+  #tl0Offset = 0;
+  #lastTl0 = -1;
+  #tl0Restart = false;
   readonly #rewriter: SequenceRewriter;
   readonly #counters: MediaCounters;
   readonly #now: () => number;
@@ -167,10 +194,12 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     this.#rewriter = new SequenceRewriter(options.producer.media.clockRate);
     this.stats = new SenderStats(options.producer.media.clockRate);
     this.#needKeyframe = this.kind === 'video';
+    this.#layer = this.kind === 'video' ? null : options.producer.layers[0]!;
+    this.#target = this.#select(options.now());
     // Ask now, while the subscriber's ICE and DTLS are still under way (≈60–100 ms here): the SFU holds the
     // keyframe and the packets after it when the subscriber's transport opens, and sends them at once (#maybeOpen).
     // Without the held copy a keyframe requested this early would be wasted (DESIGN.md, TTFF).
-    if (this.kind === 'video') options.producer.requestKeyframe();
+    if (this.kind === 'video') options.producer.requestKeyframe(false, this.#target);
   }
 
   /** True after close(). */
@@ -193,6 +222,27 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     return this.#producer;
   }
 
+  /** The producer's layer forwarded now (null before a video consumer's first keyframe). */
+  get currentLayer(): ProducerLayer | null {
+    return this.#layer;
+  }
+
+  /** The layer this consumer wants (it switches on that layer's next keyframe). */
+  get targetLayer(): ProducerLayer | null {
+    return this.#target;
+  }
+
+  /**
+   * The subscriber's preferred resolution and frame rate (maxima; null: none): with simulcast they pick the layer
+   * (see {@link selectLayer}); the switch follows on that layer's next keyframe, asked for now. Without simulcast
+   * they change nothing.
+   */
+  setPreferredLayers(prefs: LayerPreferences): void {
+    this.#assertOpen();
+    this.#prefs = { resolution: prefs.resolution && { ...prefs.resolution }, frameRate: prefs.frameRate };
+    this.#retarget(this.#now());
+  }
+
   /** Current send statistics (not a hot path: allocates a small object). */
   getStats(): ConsumerStats {
     return {
@@ -205,6 +255,8 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
       rttMs: this.rttMs,
       fractionLost: this.#fractionLost,
       packetsLost: this.#packetsLost,
+      layer: this.#layer?.rid ?? null,
+      targetLayer: this.#target?.rid ?? null,
     };
   }
 
@@ -222,7 +274,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     this._sourceRestarted();
     if (this.kind === 'video' && this.#open) {
       this.#keyframeAskedMs = this.#now();
-      this.#producer.requestKeyframe();
+      this.#producer.requestKeyframe(false, this.#target ?? undefined);
     }
   }
 
@@ -240,16 +292,19 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     this.producerId = producer.id;
     producer._addConsumer(this);
     this._sourceRestarted();
+    // The old producer's layers are gone: video starts again on a keyframe of the new one's chosen layer.
+    this.#layer = this.kind === 'video' ? null : producer.layers[0]!;
+    this.#target = this.#select(this.#now());
     if (this.kind === 'video' && this.#open && !this.#paused) {
       this.#keyframeAskedMs = this.#now();
-      producer.requestKeyframe();
+      producer.requestKeyframe(false, this.#target);
     }
   }
 
   /** Asks the publisher for a keyframe on this subscriber's behalf (coalesced with others). */
   requestKeyframe(): void {
     this.#assertOpen();
-    this.#producer.requestKeyframe();
+    this.#producer.requestKeyframe(false, this.#target ?? undefined);
   }
 
   /**
@@ -300,9 +355,10 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     this.#open = true;
     // Start from the keyframe the SFU holds (asked for when this consumer was created); without one, ask now that
     // DTLS is done — a keyframe that arrived before would have been wasted (DESIGN.md, TTFF).
+    if (this.kind === 'video') this.#target = this.#select(this.#now());
     if (this.kind === 'video' && !this.#startFromHeldKeyframe()) {
       this.#keyframeAskedMs = this.#now();
-      this.#producer.requestKeyframe();
+      this.#producer.requestKeyframe(false, this.#target ?? undefined);
     }
     this.emit('open');
   }
@@ -313,16 +369,21 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
    * complete keyframe (or this consumer is paused): the caller asks the publisher then. Runs once per subscriber.
    */
   #startFromHeldKeyframe(): boolean {
-    if (this.#paused) return false;
+    const layer = this.#target;
+    if (this.#paused || !layer) return false;
     const nowMs = this.#now();
-    const held = this.#producer._heldKeyframe(nowMs, HELD_KEYFRAME_MAX_AGE_MS, HELD_KEYFRAME_MAX_PACKETS);
-    const rtx = this.#producer.retransmissions;
+    const held = this.#producer._heldKeyframe(nowMs, HELD_KEYFRAME_MAX_AGE_MS, HELD_KEYFRAME_MAX_PACKETS, layer);
+    const rtx = layer.retransmissions;
     if (!held || !rtx) return false;
     const [from, to] = held;
     const buf = SCRATCH;
+    const vp8 = this.#producer.simulcast ? SCRATCH_VP8 : null;
     for (let seq = from, first = true; ; seq = (seq + 1) & 0xffff, first = false) {
       const len = rtx.copyTo(seq, nowMs, buf, 0);
-      if (len > 0) this._forward(buf, len, seq, rtpTimestamp(buf), first, nowMs);
+      if (len > 0) {
+        if (vp8 && !parseVp8Descriptor(buf, rtpHeaderLength(buf, len), rtpPayloadLength(buf, len), vp8)) vp8.pictureId = vp8.tl0PicIdx = -1;
+        this._forward(buf, len, layer, seq, rtpTimestamp(buf), first, vp8, nowMs);
+      }
       if (seq === to || !this.#open) break;
     }
     return !this.#needKeyframe;
@@ -331,21 +392,55 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
   /** @internal The source restarts (resume, publisher change): continue the output without a gap. */
   _sourceRestarted(): void {
     this.#rewriter.switchSource();
+    this.#picRestart = this.#tl0Restart = true;
     if (this.kind === 'video') this.#needKeyframe = true;
   }
 
-  /**
-   * @internal Hot path: rewrites the producer's packet in place and sends it. The producer read `srcSeq` and
-   * `srcTs` before the loop, because earlier consumers have already overwritten them in `buf`.
-   */
-  _forward(buf: Buffer, len: number, srcSeq: number, srcTs: number, keyframe: boolean, nowMs: number): void {
-    if (!this.#open || this.#paused) return;
-    if (this.#needKeyframe) {
-      if (!keyframe) return;
-      this.#needKeyframe = false;
-      this.#rewriter.switchSource();
+  /** @internal The publisher restarted `layer` on a new SSRC: if it is the one forwarded, wait for its keyframe. */
+  _layerRestarted(layer: ProducerLayer): void {
+    if (layer !== this.#layer || this.#closed) return;
+    this._sourceRestarted();
+    if (this.#open && !this.#paused) {
+      this.#keyframeAskedMs = this.#now();
+      this.#producer.requestKeyframe(false, this.#target ?? layer);
     }
-    if (!this.#rewriter.rewrite(this.#producer.media.ssrc, srcSeq, srcTs, nowMs)) return;
+  }
+
+  /** The layer the preferences pick now (the only one without simulcast). */
+  #select(nowMs: number): ProducerLayer {
+    const layers = this.#producer.layers;
+    return layers.length === 1 ? layers[0]! : selectLayer(layers, this.#prefs, nowMs);
+  }
+
+  /** Re-chooses the target layer; a new one different from the forwarded one is asked for a keyframe. */
+  #retarget(nowMs: number): void {
+    if (this.kind !== 'video' || this.#closed) return;
+    const want = this.#select(nowMs);
+    if (want === this.#target) return;
+    this.#target = want;
+    if (want === this.#layer || this.#paused) return;
+    // Before the subscriber's transport opens this still pays: the keyframe is held for its start.
+    this.#keyframeAskedMs = nowMs;
+    this.#producer.requestKeyframe(false, want);
+  }
+
+  /**
+   * @internal Hot path: rewrites the producer's packet of `layer` in place and sends it. The producer read `srcSeq`,
+   * `srcTs` and (simulcast VP8) the descriptor `vp8` before the loop, because earlier consumers have already
+   * overwritten them in `buf`.
+   */
+  _forward(buf: Buffer, len: number, layer: ProducerLayer, srcSeq: number, srcTs: number, keyframe: boolean, vp8: Vp8Descriptor | null, nowMs: number): void {
+    if (!this.#open || this.#paused) return;
+    if (layer !== this.#layer) {
+      // Another layer's packet: only a keyframe of the target layer makes it the forwarded one (a switch).
+      if (layer !== this.#target || !keyframe) return;
+      this.#layer = layer;
+      this.#startSegment();
+    } else if (this.#needKeyframe) {
+      if (!keyframe) return;
+      this.#startSegment();
+    }
+    if (!this.#rewriter.rewrite(layer.ssrc, srcSeq, srcTs, nowMs)) return;
     if (this.#dropShare > 0 && this.#dropped()) {
       this.#counters.rtpTestDropped++;
       return;
@@ -354,22 +449,61 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     setRtpSeq(buf, this.#rewriter.seq);
     setRtpTimestamp(buf, this.#rewriter.ts);
     setRtpPayloadType(buf, this.payloadType);
+    if (vp8 !== null) this.#rewriteVp8(buf, len, vp8, true);
     if (!this.#send(len === buf.length ? buf : buf.subarray(0, len))) return;
     this.stats.onPacketSent(this.#rewriter.ts, rtpPayloadLength(buf, len), nowMs);
     this.#counters.rtpPacketsForwarded++;
   }
 
-  /** @internal Periodic work: sender reports. */
+  /** A keyframe starts a new output segment: sequence numbers, timestamps and picture ids continue from the last ones. */
+  #startSegment(): void {
+    this.#needKeyframe = false;
+    this.#rewriter.switchSource();
+    this.#picRestart = this.#tl0Restart = true;
+  }
+
+  /**
+   * Simulcast VP8: writes the picture id and TL0PICIDX of the output stream into `buf` (in place, widths kept).
+   * Each layer numbers its pictures on its own; a new segment continues from the last id sent. `d` holds the
+   * source values (read by the producer before any consumer rewrote the shared buffer). `live`: a first
+   * transmission (retransmissions map through the current offsets without moving them).
+   */
+  #rewriteVp8(buf: Buffer, len: number, d: Vp8Descriptor, live: boolean): void {
+    const hl = rtpHeaderLength(buf, len);
+    if (d.pictureId >= 0) {
+      if (live && this.#picRestart) {
+        this.#picRestart = false;
+        this.#picOffset = this.#lastPic < 0 ? 0 : (this.#lastPic + 1 - d.pictureId) & 0x7fff;
+      }
+      const out = (d.pictureId + this.#picOffset) & 0x7fff;
+      if (live && (this.#lastPic < 0 || (((out - this.#lastPic) & 0x7fff) > 0 && ((out - this.#lastPic) & 0x7fff) < 0x4000))) this.#lastPic = out;
+      setVp8PictureId(buf, hl, d, out);
+    }
+    if (d.tl0PicIdx >= 0) {
+      if (live && this.#tl0Restart) {
+        this.#tl0Restart = false;
+        this.#tl0Offset = this.#lastTl0 < 0 ? 0 : (this.#lastTl0 + 1 - d.tl0PicIdx) & 0xff;
+      }
+      const out = (d.tl0PicIdx + this.#tl0Offset) & 0xff;
+      if (live && (this.#lastTl0 < 0 || (((out - this.#lastTl0) & 0xff) > 0 && ((out - this.#lastTl0) & 0xff) < 0x80))) this.#lastTl0 = out;
+      setVp8Tl0PicIdx(buf, hl, d, out);
+    }
+  }
+
+  /** @internal Periodic work: layer choice, keyframe retries, sender reports. */
   _tick(nowMs: number): void {
     if (!this.#open || this.#closed) return;
-    // Still waiting for a keyframe (request or keyframe lost, publisher slow): ask again, at most every second.
-    if (this.#needKeyframe && !this.#paused && nowMs - this.#keyframeAskedMs >= KEYFRAME_RETRY_MS) {
+    if (this.#producer.simulcast) this.#retarget(nowMs);
+    // Still waiting for a keyframe, or for the target layer's (request or keyframe lost, publisher slow): ask
+    // again, at most every second.
+    const waiting = this.#needKeyframe || (this.#target !== null && this.#target !== this.#layer);
+    if (waiting && !this.#paused && nowMs - this.#keyframeAskedMs >= KEYFRAME_RETRY_MS) {
       this.#keyframeAskedMs = nowMs;
-      this.#producer.requestKeyframe();
+      this.#producer.requestKeyframe(false, this.#target ?? undefined);
     }
     if (!this.stats.active || nowMs - this.#lastSrMs < SR_INTERVAL_MS) return;
     this.#lastSrMs = nowMs;
-    const src = this.#producer._sourceRtpAt(nowMs);
+    const src = this.#layer ? this.#layer._sourceRtpAt(nowMs) : -1;
     this.stats.fillSenderInfo(this.#info, nowMs, src < 0 ? -1 : this.#rewriter.mapTimestamp(src));
     let n = writeSr(RTCP_OUT, 0, this.ssrc, this.#info, NO_BLOCKS, 0);
     n += writeSdesCname(RTCP_OUT, n, this.ssrc, this.#cname);
@@ -399,18 +533,20 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
         if (rtcpMediaSsrc(buf, o) !== this.ssrc) continue;
         this.#counters.rtcpPliReceived++;
         this.#keyframeRequests++;
-        this.#producer.requestKeyframe(false);
+        this.#producer.requestKeyframe(false, this.#target ?? undefined);
       } else if (isFir(buf, o)) {
         if (firSeqFor(buf, o, this.ssrc) < 0) continue;
         this.#counters.rtcpFirReceived++;
         this.#keyframeRequests++;
-        this.#producer.requestKeyframe(true);
+        this.#producer.requestKeyframe(true, this.#target ?? undefined);
       }
     }
   }
 
   #retransmit(buf: Buffer, off: number): void {
-    const rtx = this.#producer.retransmissions;
+    // Only the current segment (the forwarded layer since its last switch) can be repaired: see toSourceSeq.
+    const rtx = this.#layer?.retransmissions;
+    const vp8 = this.#producer.simulcast ? SCRATCH_VP8 : null;
     if (!rtx || !this.#open) return;
     const nowMs = this.#now();
     const n = expandNack(buf, off, NACK_SEQS);
@@ -425,6 +561,10 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
         continue;
       }
       const ts = this.#rewriter.mapTimestamp(rtpTimestamp(out.subarray(2)));
+      if (vp8) {
+        const orig = out.subarray(2, 2 + len);
+        if (parseVp8Descriptor(orig, rtpHeaderLength(orig, len), rtpPayloadLength(orig, len), vp8)) this.#rewriteVp8(orig, len, vp8, false);
+      }
       let pkt: Buffer;
       if (this.rtxSsrc !== 0) {
         // RFC 4588: RTX header, then the original sequence number, then the original payload.

@@ -210,9 +210,16 @@ export class NativeLink implements TransportLink {
     this.#onState('failed');
   }
 
-  /** Tracks for the m-sections we receive on now: new mids get a track; SSRCs are mapped afresh. */
+  /** Tracks for the m-sections we receive on now: new mids get a track; announced SSRCs are (re)mapped. */
   #setReceived(received: readonly PublishedMedia[]): void {
-    this.#recvBySsrc.clear();
+    // SSRCs learned from the MID extension stay with tracks that remain (the client stops sending the MID once
+    // our receiver reports acknowledge an SSRC); those of tracks no longer received are forgotten.
+    const kept = new Set<NativeTrack>();
+    for (const m of received) {
+      const t = this.#recvByMid.get(m.mid);
+      if (t) kept.add(t);
+    }
+    for (const [ssrc, t] of this.#recvBySsrc) if (!kept.has(t)) this.#recvBySsrc.delete(ssrc);
     this.#midId = received.find((m) => m.midId > 0)?.midId ?? -1;
     const fresh: Array<[string, NativeTrack]> = [];
     for (const m of received) {

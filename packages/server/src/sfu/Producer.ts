@@ -4,11 +4,8 @@ import type { Consumer } from './Consumer.js';
 import type { MediaCounters } from './counters.js';
 import { InvalidStateError } from './errors.js';
 import type { ProducerEvents } from './events.js';
-import { KeyframeRequester } from './KeyframeRequester.js';
-import { NackGenerator } from './NackGenerator.js';
 import { ntpMiddle } from './ntp.js';
-import { ReceiverStats } from './ReceiverStats.js';
-import { RetransmissionBuffer } from './RetransmissionBuffer.js';
+import { ProducerLayer, type ProducerLayerStats } from './ProducerLayer.js';
 import {
   isValidRtcp,
   readSenderInfo,
@@ -24,10 +21,13 @@ import {
   writeRr,
 } from './rtcp.js';
 import {
+  findRtpExtension,
   isRtcp,
   isValidRtp,
   isVp8Keyframe,
+  parseVp8Descriptor,
   readTransportSeq,
+  rtpExtensionEquals,
   rtpHeaderLength,
   rtpPayloadLength,
   rtpPayloadType,
@@ -38,6 +38,8 @@ import {
   setRtpPayloadType,
   setRtpSeq,
   setRtpSsrc,
+  Vp8Descriptor,
+  vp8KeyframeSize,
 } from './rtp.js';
 import type { MediaKind, PublishedMedia } from './sdp.js';
 import type { TwccRecorder } from './TwccRecorder.js';
@@ -45,12 +47,15 @@ import type { MediaTrack } from './TransportLink.js';
 
 /** Receiver reports go to the publisher this often. */
 const RR_INTERVAL_MS = 1000;
+/** Retransmission buffer slots of simulcast layers below the top one (fewer packets per second). */
+const LOWER_LAYER_SLOTS = 512;
+const TOP_LAYER_SLOTS = 1024;
 
 /** A snapshot of a producer's receive statistics. */
 export interface ProducerStats {
-  /** SSRC of the publisher's media. */
+  /** SSRC of the publisher's media (of its first layer with simulcast; 0 until known). */
   ssrc: number;
-  /** Packets received (retransmissions included). */
+  /** Totals over every layer. Packets received (retransmissions included). */
   packetsReceived: number;
   /** Packets expected minus received (RFC 3550). */
   packetsLost: number;
@@ -65,6 +70,8 @@ export interface ProducerStats {
   keyframesRequestsSent: number;
   /** Consumers attached. */
   consumers: number;
+  /** Per layer (one without simulcast), in the order of {@link Producer.layers}. */
+  layers: ProducerLayerStats[];
 }
 
 /** Options of a Producer, fixed by its transport. */
@@ -88,7 +95,8 @@ export interface ProducerOptions {
 /**
  * One track received from a publisher. Buffers its packets for retransmission, NACKs what the publisher lost,
  * records transport-cc arrivals, requests keyframes (coalesced across subscribers), and fans every packet out
- * to its consumers.
+ * to its consumers. A simulcast track has one {@link ProducerLayer} per rid, whose SSRCs it learns from the rid
+ * and repaired-rid header extensions; each consumer forwards one layer at a time.
  */
 export class Producer extends TypedEmitter<ProducerEvents> {
   /** Unique id. */
@@ -97,14 +105,13 @@ export class Producer extends TypedEmitter<ProducerEvents> {
   readonly kind: MediaKind;
   /** What the publisher negotiated for this track. */
   readonly media: PublishedMedia;
-  /** Receiver statistics of the media SSRC (for RRs and metrics). */
-  readonly stats: ReceiverStats;
-  /** NACK state toward the publisher. */
-  readonly nack: NackGenerator;
-  /** Keyframe requests toward the publisher. */
-  readonly keyframes: KeyframeRequester;
-  /** Packet copies answering subscribers' NACKs (video only). */
-  readonly retransmissions: RetransmissionBuffer | undefined;
+  /**
+   * Its RTP streams: one without simulcast, else one per rid in the offer's order (browsers list the lowest
+   * layer first; consumers rank layers by their measured frame size anyway).
+   */
+  readonly layers: readonly ProducerLayer[];
+  /** True when the publisher simulcasts (layers by rid). */
+  readonly simulcast: boolean;
   #closed = false;
   #paused = false;
   #track: MediaTrack | undefined;
@@ -120,17 +127,15 @@ export class Producer extends TypedEmitter<ProducerEvents> {
   readonly #isVp8: boolean;
   readonly #rtcp = Buffer.alloc(1500);
   readonly #nackSeqs = new Uint16Array(256);
-  readonly #block = new ReportBlock();
-  readonly #blocks = [this.#block];
+  readonly #blocks: ReportBlock[];
   readonly #senderInfo = new SenderInfo();
+  /** Source VP8 descriptor of the packet being fanned out (simulcast: consumers rewrite picture ids from it). */
+  readonly #vp8 = new Vp8Descriptor();
+  readonly #ridId: number;
+  readonly #repairedRidId: number;
   #lastRrMs = 0;
-  #srRtp = 0;
-  #srAtMs = -1;
-  /** Source sequence number of the first packet of the newest keyframe (-1: none yet), and when it came. */
-  #keyframeSeq = -1;
-  #keyframeAtMs = 0;
-  /** Highest source sequence number received (-1: none yet). */
-  #highestSeq = -1;
+  /** The layer of the previous media packet: most packets belong to the same layer as the one before. */
+  #lastLayer: ProducerLayer;
 
   /** @internal Created by {@link WebRtcTransport.publish}. */
   constructor(options: ProducerOptions) {
@@ -143,10 +148,28 @@ export class Producer extends TypedEmitter<ProducerEvents> {
     this.#now = options.now;
     this.#nowUs = options.nowUs;
     this.#isVp8 = options.media.codec.toLowerCase() === 'vp8';
-    this.stats = new ReceiverStats(options.media.clockRate);
-    this.nack = new NackGenerator();
-    this.retransmissions = this.kind === 'video' ? new RetransmissionBuffer(1024, 1500, 1000) : undefined;
-    this.keyframes = new KeyframeRequester((fir, seq) => this.#sendKeyframeRequest(fir, seq), options.keyframeIntervalMs ?? 500);
+    this.#ridId = options.media.ridId ?? -1;
+    this.#repairedRidId = options.media.repairedRidId ?? -1;
+    const rids = options.media.rids ?? [];
+    this.simulcast = rids.length > 0 && this.#ridId > 0;
+    const video = this.kind === 'video';
+    const layer = (index: number, rid: string, ssrc: number, rtxSsrc: number, slots: number): ProducerLayer =>
+      new ProducerLayer({
+        index,
+        rid,
+        ssrc,
+        rtxSsrc,
+        clockRate: options.media.clockRate,
+        video,
+        slots,
+        keyframeIntervalMs: options.keyframeIntervalMs ?? 500,
+        sendKeyframeRequest: (l, fir, seq) => this.#sendKeyframeRequest(l, fir, seq),
+      });
+    this.layers = this.simulcast
+      ? rids.map((rid, i) => layer(i, rid, 0, 0, i === rids.length - 1 ? TOP_LAYER_SLOTS : LOWER_LAYER_SLOTS))
+      : [layer(0, '', options.media.ssrc, options.media.rtxSsrc, TOP_LAYER_SLOTS)];
+    this.#blocks = this.layers.map((l) => l.block);
+    this.#lastLayer = this.layers[0]!;
   }
 
   /** True after close(). */
@@ -186,23 +209,34 @@ export class Producer extends TypedEmitter<ProducerEvents> {
 
   /** Current receive statistics (not a hot path: allocates a small object). */
   getStats(): ProducerStats {
+    const nowMs = this.#now();
+    const sum = (f: (l: ProducerLayer) => number): number => this.layers.reduce((n, l) => n + f(l), 0);
     return {
-      ssrc: this.media.ssrc,
-      packetsReceived: this.stats.received,
-      packetsLost: this.stats.cumulativeLost,
-      packetsMissing: this.nack.lost,
-      packetsRecovered: this.nack.recovered,
-      jitter: this.stats.jitter / this.media.clockRate,
-      keyframesRequested: this.keyframes.requested,
-      keyframesRequestsSent: this.keyframes.sent,
+      ssrc: this.layers[0]!.ssrc,
+      packetsReceived: sum((l) => l.stats.received),
+      packetsLost: sum((l) => l.stats.cumulativeLost),
+      packetsMissing: sum((l) => l.nack.lost),
+      packetsRecovered: sum((l) => l.nack.recovered),
+      jitter: Math.max(...this.layers.map((l) => l.stats.jitter)) / this.media.clockRate,
+      keyframesRequested: sum((l) => l.keyframes.requested),
+      keyframesRequestsSent: sum((l) => l.keyframes.sent),
       consumers: this.#consumers.length,
+      layers: this.layers.map((l) => l.getStats(nowMs)),
     };
   }
 
-  /** Asks the publisher for a keyframe (rate-limited and coalesced). */
-  requestKeyframe(fir = false): void {
+  /**
+   * Asks the publisher for a keyframe of `layer` (rate-limited and coalesced per layer), or of every layer
+   * whose SSRC is known when none is given.
+   */
+  requestKeyframe(fir = false, layer?: ProducerLayer): void {
     if (this.#closed || this.kind !== 'video') return;
-    this.keyframes.request(this.#now(), fir);
+    const nowMs = this.#now();
+    if (layer) {
+      layer.keyframes.request(nowMs, fir);
+      return;
+    }
+    for (const l of this.layers) if (l.ssrc !== 0 || !this.simulcast) l.keyframes.request(nowMs, fir);
   }
 
   /** Closes the producer and every consumer of it. Idempotent. */
@@ -256,42 +290,41 @@ export class Producer extends TypedEmitter<ProducerEvents> {
     if (i >= 0) this.#consumers.splice(i, 1);
   }
 
-  /** @internal The source RTP timestamp at monotonic `nowMs` from the publisher's last SR (for consumers' SRs), or -1. */
-  _sourceRtpAt(nowMs: number): number {
-    if (this.#srAtMs < 0) return -1;
-    return (this.#srRtp + Math.round(((nowMs - this.#srAtMs) * this.media.clockRate) / 1000)) >>> 0;
-  }
-
   /**
-   * @internal The newest keyframe and everything received after it, as `[firstSeq, lastSeq]` of source sequence
-   * numbers, when it is at most `maxAgeMs` old, at most `maxPackets` long and every packet of it is still in the
-   * retransmission buffer (a new subscriber can then start from it without asking the publisher); else null.
+   * @internal The newest keyframe of `layer` (default: the top one) and everything received after it, as
+   * `[firstSeq, lastSeq]` of source sequence numbers, when it is at most `maxAgeMs` old, at most `maxPackets` long
+   * and every packet of it is still in the retransmission buffer (a new subscriber can then start from it without
+   * asking the publisher); else null.
    */
-  _heldKeyframe(nowMs: number, maxAgeMs: number, maxPackets: number): [number, number] | null {
-    const rtx = this.retransmissions;
-    const from = this.#keyframeSeq;
-    if (!rtx || from < 0 || this.#paused || nowMs - this.#keyframeAtMs > maxAgeMs) return null;
-    const count = seqDiff(this.#highestSeq, from) + 1;
-    if (count <= 0 || count > maxPackets) return null;
-    for (let i = 0; i < count; i++) if (!rtx.has((from + i) & 0xffff, nowMs)) return null;
-    return [from, this.#highestSeq];
+  _heldKeyframe(nowMs: number, maxAgeMs: number, maxPackets: number, layer = this.layers[this.layers.length - 1]!): [number, number] | null {
+    if (this.#paused) return null;
+    return layer._heldKeyframe(nowMs, maxAgeMs, maxPackets);
   }
 
   /** @internal Periodic work: NACKs, deferred keyframe requests, receiver reports. */
   _tick(nowMs: number): void {
     if (this.#closed || !this.#open) return;
-    if (this.media.nack) {
-      const n = this.nack.collect(nowMs, 0, this.#nackSeqs);
-      if (n > 0) {
-        const len = writeNack(this.#rtcp, 0, this.#rtcpSsrc, this.media.ssrc, this.#nackSeqs, n);
-        if (this._sendRtcp(this.#rtcp.subarray(0, len))) this.#counters.rtcpNackSent++;
+    const layers = this.layers;
+    let blocks = 0;
+    const rrDue = nowMs - this.#lastRrMs >= RR_INTERVAL_MS;
+    for (let i = 0; i < layers.length; i++) {
+      const l = layers[i]!;
+      if (this.media.nack && l.ssrc !== 0) {
+        const n = l.nack.collect(nowMs, 0, this.#nackSeqs);
+        if (n > 0) {
+          const len = writeNack(this.#rtcp, 0, this.#rtcpSsrc, l.ssrc, this.#nackSeqs, n);
+          if (this._sendRtcp(this.#rtcp.subarray(0, len))) this.#counters.rtcpNackSent++;
+        }
+      }
+      l.keyframes.tick(nowMs);
+      if (rrDue && l.stats.started && l.ssrc !== 0) {
+        l.stats.fillReportBlock(l.block, l.ssrc, nowMs);
+        this.#blocks[blocks++] = l.block;
       }
     }
-    this.keyframes.tick(nowMs);
-    if (nowMs - this.#lastRrMs >= RR_INTERVAL_MS && this.stats.started) {
+    if (blocks > 0) {
       this.#lastRrMs = nowMs;
-      this.stats.fillReportBlock(this.#block, this.media.ssrc, nowMs);
-      const len = writeRr(this.#rtcp, 0, this.#rtcpSsrc, this.#blocks, 1);
+      const len = writeRr(this.#rtcp, 0, this.#rtcpSsrc, this.#blocks, blocks);
       if (this._sendRtcp(this.#rtcp.subarray(0, len))) this.#counters.rtcpRrSent++;
     }
   }
@@ -323,11 +356,19 @@ export class Producer extends TypedEmitter<ProducerEvents> {
       if (tseq >= 0) this.#twcc.record(tseq, this.#nowUs());
     }
     const ssrc = rtpSsrc(buf);
+    const pt = rtpPayloadType(buf);
+    let layer = this.#lastLayer;
+    if (ssrc !== layer.ssrc || ssrc === 0) {
+      const found = this.#layerOf(ssrc) ?? this.#learnSsrc(buf, len, ssrc, pt);
+      if (!found) return;
+      layer = found;
+      if (ssrc === found.ssrc) this.#lastLayer = found;
+    }
     let pkt = buf;
     let plen = len;
     let retransmission = false;
-    if (ssrc !== this.media.ssrc) {
-      if (ssrc !== this.media.rtxSsrc || this.media.rtxSsrc === 0 || rtpPayloadType(buf) !== this.media.rtxPayloadType) return;
+    if (ssrc !== layer.ssrc) {
+      if (pt !== this.media.rtxPayloadType || this.media.rtxPayloadType < 0 || layer.ssrc === 0) return;
       // RTX (RFC 4588): payload starts with the original sequence number. Padding-only probes carry no OSN.
       if (rtpPayloadLength(buf, len) < 2) return;
       const hl = rtpHeaderLength(buf, len);
@@ -336,54 +377,105 @@ export class Producer extends TypedEmitter<ProducerEvents> {
       pkt = buf.subarray(2);
       plen = len - 2;
       setRtpSeq(pkt, osn);
-      setRtpSsrc(pkt, this.media.ssrc);
+      setRtpSsrc(pkt, layer.ssrc);
       setRtpPayloadType(pkt, this.media.payloadType);
       retransmission = true;
-    } else if (rtpPayloadType(buf) !== this.media.payloadType) {
+    } else if (pt !== this.media.payloadType) {
       return;
     }
     const seq = rtpSeq(pkt);
     const ts = rtpTimestamp(pkt);
     this.#counters.rtpPacketsReceived++;
-    this.stats.onPacket(seq, ts, nowMs, retransmission);
-    const lostBefore = this.nack.lost;
-    if (this.nack.onPacket(seq, nowMs)) this.requestKeyframe();
-    this.#counters.rtpPacketsLost += this.nack.lost - lostBefore;
-    this.retransmissions?.store(pkt, plen, nowMs);
-    if (this.#highestSeq < 0 || seqDiff(seq, this.#highestSeq) > 0) this.#highestSeq = seq;
-    const keyframe = this.#isVp8 && isVp8Keyframe(pkt, plen);
+    layer.stats.onPacket(seq, ts, nowMs, retransmission);
+    const nack = layer.nack;
+    const lostBefore = nack.lost;
+    if (nack.onPacket(seq, nowMs)) this.requestKeyframe(false, layer);
+    this.#counters.rtpPacketsLost += nack.lost - lostBefore;
+    layer.retransmissions?.store(pkt, plen, nowMs);
+    if (layer.highestSeq < 0 || seqDiff(seq, layer.highestSeq) > 0) layer.highestSeq = seq;
+    if (!retransmission) layer._onFirstTransmission(ts, nowMs);
+    // Simulcast VP8: consumers rewrite picture ids, so the descriptor is read once here, before any rewrites it.
+    let vp8: Vp8Descriptor | null = null;
+    let keyframe = false;
+    if (this.simulcast && this.#isVp8) {
+      const hl = rtpHeaderLength(pkt, plen);
+      if (parseVp8Descriptor(pkt, hl, rtpPayloadLength(pkt, plen), this.#vp8)) {
+        vp8 = this.#vp8;
+        keyframe = vp8.keyframe;
+      }
+    } else {
+      keyframe = this.#isVp8 && isVp8Keyframe(pkt, plen);
+    }
     if (keyframe) {
-      this.keyframes.onKeyframe();
+      layer.keyframes.onKeyframe();
+      const size = vp8KeyframeSize(pkt, plen);
+      if (size > 0) {
+        layer.width = Math.floor(size / 65536);
+        layer.height = size & 0xffff;
+      }
       // A first transmission is the newest keyframe (whatever the distance: GOPs can outlast half the sequence
       // space); a retransmission only when it repairs a keyframe newer than the one held.
-      if (!retransmission || this.#keyframeSeq < 0 || seqDiff(seq, this.#keyframeSeq) > 0) {
-        this.#keyframeSeq = seq;
-        this.#keyframeAtMs = nowMs;
+      if (!retransmission || layer.keyframeSeq < 0 || seqDiff(seq, layer.keyframeSeq) > 0) {
+        layer.keyframeSeq = seq;
+        layer.keyframeAtMs = nowMs;
       }
     }
     if (this.#paused) return;
     const consumers = this.#consumers;
-    for (let i = 0; i < consumers.length; i++) consumers[i]!._forward(pkt, plen, seq, ts, keyframe, nowMs);
+    for (let i = 0; i < consumers.length; i++) consumers[i]!._forward(pkt, plen, layer, seq, ts, keyframe, vp8, nowMs);
+  }
+
+  /** The layer whose media or RTX SSRC `ssrc` is (a loop: at most a few layers). */
+  #layerOf(ssrc: number): ProducerLayer | undefined {
+    const layers = this.layers;
+    for (let i = 0; i < layers.length; i++) {
+      const l = layers[i]!;
+      if ((l.ssrc === ssrc || l.rtxSsrc === ssrc) && ssrc !== 0) return l;
+    }
+    return undefined;
+  }
+
+  /**
+   * Simulcast: an SSRC not seen before names its layer in the rid extension (media) or the repaired-rid one (RTX),
+   * RFC 8852. Runs once per SSRC. A known rid on a new SSRC means the publisher restarted that layer.
+   */
+  #learnSsrc(buf: Buffer, len: number, ssrc: number, pt: number): ProducerLayer | undefined {
+    if (!this.simulcast || ssrc === 0) return undefined;
+    const rtx = pt === this.media.rtxPayloadType && this.media.rtxPayloadType >= 0;
+    if (!rtx && pt !== this.media.payloadType) return undefined;
+    const found = findRtpExtension(buf, len, rtx && this.#repairedRidId > 0 ? this.#repairedRidId : this.#ridId);
+    if (found < 0) return undefined;
+    for (const l of this.layers) {
+      if (!rtpExtensionEquals(buf, found, l.rid)) continue;
+      if (ssrc === l.retiredSsrc) return undefined; // a late packet of the SSRC this layer left
+      if (rtx) l.rtxSsrc = ssrc;
+      else if (l.ssrc === 0) l.ssrc = ssrc;
+      else {
+        l._restart(ssrc);
+        for (const c of this.#consumers) c._layerRestarted(l);
+      }
+      return l;
+    }
+    return undefined;
   }
 
   #onRtcp(buf: Buffer, len: number): void {
     if (!isValidRtcp(buf, len)) return;
     for (let o = 0; o >= 0 && o < len; o = rtcpNext(buf, o, len)) {
-      if (rtcpPacketType(buf, o) === RtcpType.SR && rtcpSenderSsrc(buf, o) === this.media.ssrc) {
-        const nowMs = this.#now();
-        readSenderInfo(buf, o, this.#senderInfo);
-        this.stats.onSenderReport(ntpMiddle(this.#senderInfo.ntpSec, this.#senderInfo.ntpFrac), nowMs);
-        this.#srRtp = this.#senderInfo.rtpTimestamp;
-        this.#srAtMs = nowMs;
-      }
+      if (rtcpPacketType(buf, o) !== RtcpType.SR) continue;
+      const layer = this.#layerOf(rtcpSenderSsrc(buf, o));
+      if (!layer || rtcpSenderSsrc(buf, o) !== layer.ssrc) continue;
+      const nowMs = this.#now();
+      readSenderInfo(buf, o, this.#senderInfo);
+      layer.stats.onSenderReport(ntpMiddle(this.#senderInfo.ntpSec, this.#senderInfo.ntpFrac), nowMs);
+      layer.srRtp = this.#senderInfo.rtpTimestamp;
+      layer.srAtMs = nowMs;
     }
   }
 
-  #sendKeyframeRequest(fir: boolean, firSeq: number): boolean {
-    if (!this.#open || this.#closed) return false;
-    const len = fir
-      ? writeFir(this.#rtcp, 0, this.#rtcpSsrc, this.media.ssrc, firSeq)
-      : writePli(this.#rtcp, 0, this.#rtcpSsrc, this.media.ssrc);
+  #sendKeyframeRequest(layer: ProducerLayer, fir: boolean, firSeq: number): boolean {
+    if (!this.#open || this.#closed || layer.ssrc === 0) return false;
+    const len = fir ? writeFir(this.#rtcp, 0, this.#rtcpSsrc, layer.ssrc, firSeq) : writePli(this.#rtcp, 0, this.#rtcpSsrc, layer.ssrc);
     if (!this._sendRtcp(this.#rtcp.subarray(0, len))) return false;
     if (fir) this.#counters.rtcpFirSent++;
     else this.#counters.rtcpPliSent++;

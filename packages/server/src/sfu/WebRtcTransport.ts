@@ -6,7 +6,7 @@ import { InvalidStateError } from './errors.js';
 import type { WebRtcTransportEvents } from './events.js';
 import { nowMs, nowUs } from './ntp.js';
 import { Producer } from './Producer.js';
-import { mungePublisherOffer, mungeSubscriberOffer, type PublishedMedia } from './sdp.js';
+import { mungePublisherOffer, mungeSubscriberOffer, type PublishedMedia, type PublisherOfferOptions } from './sdp.js';
 import type { MediaTrack, TransportLink } from './TransportLink.js';
 import { TwccRecorder } from './TwccRecorder.js';
 
@@ -158,18 +158,21 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
    * Accepts a publisher's offer: removes what we do not serve (see {@link mungePublisherOffer}), creates one
    * Producer per audio/video track and resolves with the answer once ICE candidates are gathered. Call again
    * with a new offer to add tracks (new mids become producers; existing ones keep theirs) or to stop one
-   * (its m-section no longer sending: that producer closes).
+   * (its m-section no longer sending: that producer closes). `options.simulcast` accepts simulcast layers (rid):
+   * only on a link that delivers SSRCs the SDP does not list (the native one; libdatachannel drops them).
    */
-  async publish(offer: string): Promise<PublishResult> {
+  async publish(offer: string, options: PublisherOfferOptions = {}): Promise<PublishResult> {
     this.#assertOpen();
-    const { sdp, media } = mungePublisherOffer(offer);
+    const { sdp, media } = mungePublisherOffer(offer, options);
+    // A track is received when its SSRC is announced, or its simulcast layers name themselves by rid.
+    const demuxable = (m: PublishedMedia): boolean => m.ssrc !== 0 || (m.rids?.length ?? 0) > 0;
     const producers: Producer[] = [];
     // Renegotiation: a track the publisher stopped sending (m-section now inactive/recvonly/disabled) ends.
     const sending = new Set(media.filter((m) => isSending(m)).map((m) => m.mid));
     for (const [mid, p] of [...this.#producersByMid]) if (!sending.has(mid)) p.close();
     for (const m of media) {
       if (!isSending(m) || this.#producersByMid.has(m.mid)) continue;
-      if (m.ssrc === 0) continue; // no a=ssrc: cannot demultiplex (simulcast by rid is not served yet)
+      if (!demuxable(m)) continue; // no a=ssrc and no rids: nothing tells its packets
       const p = new Producer({
         media: m,
         rtcpSsrc: this.#rtcpSsrc,
@@ -192,7 +195,7 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
       if (this.#verified) p._setTransportReady();
       producers.push(p);
     }
-    const answer = await this.#link.answer(sdp, media.filter((m) => isSending(m) && m.ssrc !== 0));
+    const answer = await this.#link.answer(sdp, media.filter((m) => isSending(m) && demuxable(m)));
     this.#assertOpen();
     return { answer, producers };
   }
@@ -311,7 +314,7 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> {
     }
     if (!via) return;
     for (let guard = 0; guard < 16; guard++) {
-      const n = twcc.buildFeedback(TWCC_OUT, 0, this.#rtcpSsrc, via.media.ssrc);
+      const n = twcc.buildFeedback(TWCC_OUT, 0, this.#rtcpSsrc, via.media.ssrc || (via.layers[0]?.ssrc ?? 0));
       if (n === 0) break;
       via._sendRtcp(TWCC_OUT.subarray(0, n));
       this.#ctx.counters.rtcpTwccSent++;

@@ -370,6 +370,28 @@ describe('buildAnswer: publisher (Chromium 156 offer)', () => {
   });
 });
 
+/** The Chromium 156 offer with its camera simulcast (sendEncodings rids q/h/f): rid lines, no a=ssrc. */
+const CHROME_156_SIMULCAST_OFFER = CHROME_156_PUBLISHER_OFFER.replace(/a=ssrc-group:FID 317736810 48138245\r\n/, '')
+  .replace(/a=ssrc:(317736810|48138245) [^\r]*\r\n/g, '')
+  .replace(/\r\n$/, '\r\na=rid:q send\r\na=rid:h send\r\na=rid:f send\r\na=simulcast:send q;h;f\r\n');
+
+describe('buildAnswer: simulcast publisher', () => {
+  const video = (a: string): string[] => split(a).sections[1]!;
+
+  it('receives every offered layer: a=rid:<id> recv per send rid and a=simulcast:recv in the offer order, with both rid extensions', () => {
+    const a = video(buildAnswer(mungePublisherOffer(CHROME_156_SIMULCAST_OFFER, { simulcast: true }).sdp, options()));
+    expect(a.filter((l) => /^a=(rid|simulcast):/.test(l))).toEqual(['a=rid:q recv', 'a=rid:h recv', 'a=rid:f recv', 'a=simulcast:recv q;h;f']);
+    expect(a).toContain(`a=extmap:10 ${RtpExtensionUri.RID}`);
+    expect(a).toContain(`a=extmap:11 ${RtpExtensionUri.REPAIRED_RID}`);
+    expect(a).toContain('a=recvonly');
+  });
+
+  it('answers no simulcast when the munging did not accept it', () => {
+    const a = video(buildAnswer(mungePublisherOffer(CHROME_156_SIMULCAST_OFFER).sdp, options()));
+    expect(a.filter((l) => /^a=(rid|simulcast):|stream-id/.test(l))).toEqual([]);
+  });
+});
+
 /** A subscriber offer as a browser writes it (recvonly audio + video, RTX), reduced to what matters here. */
 function subscriberOffer(directions: [string, string] = ['recvonly', 'recvonly'], setup = 'actpass'): string {
   const section = (kind: string, mid: string, fmts: string, codecs: string[], direction: string): string[] => [
@@ -718,7 +740,7 @@ describe('buildAnswer: applied by libdatachannel (node-datachannel)', () => {
 // Chromium 156: offers made in a page, answers applied there; ICE and DTLS against an ICE-lite peer.
 
 interface PageOfferSpec {
-  transceivers: Array<{ kind: 'audio' | 'video'; direction: RTCRtpTransceiverDirection; h264Only?: boolean }>;
+  transceivers: Array<{ kind: 'audio' | 'video'; direction: RTCRtpTransceiverDirection; h264Only?: boolean; rids?: string[] }>;
   dataChannel?: boolean;
 }
 
@@ -726,6 +748,8 @@ interface PageAnswerResult {
   error?: string;
   tracks: Array<{ mid: string | null; stream: string | undefined }>;
   transceivers: Array<{ mid: string | null; currentDirection: string | null }>;
+  /** Per transceiver, the rids of its sender's encodings (null: an encoding without rid). */
+  encodings: Array<Array<string | null>>;
 }
 
 interface PageState {
@@ -746,7 +770,8 @@ function pageOffer(page: Page, name: string, spec: PageOfferSpec): Promise<strin
         g.pcs[name] = pc;
       }
       for (const t of spec.transceivers) {
-        const tr = pc.addTransceiver(t.kind, { direction: t.direction });
+        const sendEncodings = t.rids?.map((rid, i, all) => ({ rid, scaleResolutionDownBy: 2 ** (all.length - 1 - i) }));
+        const tr = pc.addTransceiver(t.kind, { direction: t.direction, ...(sendEncodings ? { sendEncodings } : {}) });
         if (t.h264Only) tr.setCodecPreferences(RTCRtpReceiver.getCapabilities(t.kind)!.codecs.filter((c) => /h264|rtx/i.test(c.mimeType)));
       }
       if (spec.dataChannel) pc.createDataChannel('unused');
@@ -773,6 +798,7 @@ function pageAnswer(page: Page, name: string, sdp: string, expectTracks = 0): Pr
         ...(error === undefined ? {} : { error }),
         tracks: [...pc.tracks],
         transceivers: pc.getTransceivers().map((t) => ({ mid: t.mid, currentDirection: t.currentDirection })),
+        encodings: pc.getTransceivers().map((t) => t.sender.getParameters().encodings.map((e) => e.rid ?? null)),
       };
     },
     { name, sdp, expectTracks },
@@ -876,6 +902,22 @@ describe.skipIf(!hasChromium)('buildAnswer: applied by Chromium', () => {
       { mid: '3', stream: 'carol' },
     ]);
     expect(r2.transceivers.map((t) => t.currentDirection)).toEqual(['recvonly', 'recvonly', 'recvonly', 'recvonly']);
+  });
+
+  it('publisher with simulcast: keeps three encodings with our a=simulcast:recv answer, one without it', async () => {
+    const spec: PageOfferSpec = { transceivers: [{ kind: 'video', direction: 'sendonly', rids: ['q', 'h', 'f'] }] };
+    const offer = await pageOffer(page, 'simulcast', spec);
+    expect(offer).toContain('a=simulcast:send q;h;f');
+    const { opts } = await iceLitePeer();
+    const r = await pageAnswer(page, 'simulcast', buildAnswer(mungePublisherOffer(offer, { simulcast: true }).sdp, opts));
+    expect(r.error).toBeUndefined();
+    expect(r.transceivers).toEqual([{ mid: '0', currentDirection: 'sendonly' }]);
+    expect(r.encodings).toEqual([['q', 'h', 'f']]);
+
+    const refused = await pageOffer(page, 'no-simulcast', spec);
+    const r2 = await pageAnswer(page, 'no-simulcast', buildAnswer(mungePublisherOffer(refused).sdp, (await iceLitePeer()).opts));
+    expect(r2.error).toBeUndefined();
+    expect(r2.encodings).toEqual([['q']]); // JSEP: without simulcast in the answer only the first encoding is sent
   });
 
   it('rejects an H.264-only video tag and a data channel, bundling on the audio section that remains', async () => {

@@ -10,8 +10,9 @@
  *   `a=ice-lite`, `a=msid-semantic: WMS *`;
  * - per accepted audio/video m-section: the port of our first candidate, `c=`, ICE credentials, fingerprint,
  *   `a=setup`, `a=mid`, the offered `a=extmap`s, the direction, `a=rtcp-mux` (+ `a=rtcp-rsize` when offered),
- *   the offered `a=rtpmap`/`a=fmtp`/`a=rtcp-fb` of the offered payload types and, on a mid we send on, our
- *   `a=msid`, `a=ssrc-group:FID` and `a=ssrc` lines. Transport attributes are repeated in every accepted
+ *   the offered `a=rtpmap`/`a=fmtp`/`a=rtcp-fb` of the offered payload types, for a simulcast section the
+ *   munging kept `a=rid:<id> recv` per offered send rid and `a=simulcast:recv <rids>`, and, on a mid we send on,
+ *   our `a=msid`, `a=ssrc-group:FID` and `a=ssrc` lines. Transport attributes are repeated in every accepted
  *   section, as browsers write them; the host candidates and `a=end-of-candidates` are written once, in the
  *   BUNDLE-tagged section (the first of our BUNDLE group), as libdatachannel's own answers did.
  * - per other m-section: rejected, `m=<kind> 0 <proto> <fmt>` and `a=mid` only, left out of the BUNDLE group.
@@ -289,6 +290,8 @@ export function buildAnswer(offer: string, opts: AnswerOptions): string {
     out.push(`a=ice-ufrag:${opts.iceUfrag}`, `a=ice-pwd:${opts.icePwd}`, `a=fingerprint:sha-256 ${fingerprint}`, `a=setup:${answerSetup(s, sessionSetup)}`, `a=mid:${mid}`);
     const fmts = new Set(s.fmts);
     const codecLines: string[] = [];
+    const rids = new Set<string>();
+    let simulcast: string[] = [];
     let rsize = false;
     for (const l of s.lines) {
       if (l.startsWith('a=extmap:')) out.push(answerExtmap(l));
@@ -296,7 +299,10 @@ export function buildAnswer(offer: string, opts: AnswerOptions): string {
       else if (/^a=(rtpmap|fmtp|rtcp-fb):/.test(l)) {
         const pt = l.slice(l.indexOf(':') + 1, l.indexOf(' '));
         if (fmts.has(pt) || (pt === '*' && l.startsWith('a=rtcp-fb:'))) codecLines.push(l);
-      }
+      } else if (l.startsWith('a=rid:')) {
+        const m = /^a=rid:(\S+) send(?: |$)/.exec(l);
+        if (m) rids.add(m[1]!);
+      } else if (l.startsWith('a=simulcast:send ')) simulcast = l.slice('a=simulcast:send '.length).trim().split(';');
       // Everything else is the offerer's own (ssrc, msid, candidates, ICE, rtcp-xr…) or not served: not echoed.
     }
     out.push(`a=${direction}`);
@@ -304,6 +310,12 @@ export function buildAnswer(offer: string, opts: AnswerOptions): string {
     out.push('a=rtcp-mux');
     if (rsize) out.push('a=rtcp-rsize');
     out.push(...codecLines);
+    // Simulcast the munging kept (RFC 8853 §5.3): we receive every offered layer, in the offer's order.
+    const layers = simulcast.filter((rid) => rids.has(rid));
+    if (layers.length > 0 && direction === 'recvonly') {
+      for (const rid of layers) out.push(`a=rid:${rid} recv`);
+      out.push(`a=simulcast:recv ${layers.join(';')}`);
+    }
     if (sending) {
       const ssrcs = send.rtxSsrc ? [send.ssrc, send.rtxSsrc] : [send.ssrc];
       if (send.rtxSsrc) out.push(`a=ssrc-group:FID ${send.ssrc} ${send.rtxSsrc}`);

@@ -11,6 +11,7 @@ import {
   readTransportSeq,
   removeRtpExtension,
   rtpCsrcCount,
+  rtpExtensionEquals,
   rtpHasExtension,
   rtpHasPadding,
   rtpHeaderLength,
@@ -34,6 +35,7 @@ import {
   setVp8Tl0PicIdx,
   tsDiff,
   Vp8Descriptor,
+  vp8KeyframeSize,
   writeTransportSeq,
 } from './rtp.js';
 import { buildRtp, oneByteExt, twoByteExt, vp8Payload } from './test-helpers/packets.js';
@@ -202,6 +204,18 @@ describe('header extensions', () => {
   });
 });
 
+describe('rtpExtensionEquals', () => {
+  it('compares an extension value (a rid) with a string in place, ignoring zero padding after it', () => {
+    const p = buildRtp({ ext: oneByteExt([[10, [0x68]], [11, [0x66, 0x75, 0x6c, 0x6c]], [12, [0x71, 0]]]) });
+    expect(rtpExtensionEquals(p, findRtpExtension(p, p.length, 10), 'h')).toBe(true);
+    expect(rtpExtensionEquals(p, findRtpExtension(p, p.length, 10), 'f')).toBe(false);
+    expect(rtpExtensionEquals(p, findRtpExtension(p, p.length, 11), 'full')).toBe(true);
+    expect(rtpExtensionEquals(p, findRtpExtension(p, p.length, 11), 'ful')).toBe(false);
+    expect(rtpExtensionEquals(p, findRtpExtension(p, p.length, 12), 'q')).toBe(true);
+    expect(rtpExtensionEquals(p, findRtpExtension(p, p.length, 13), '')).toBe(false); // absent
+  });
+});
+
 describe('VP8 payload descriptor', () => {
   const d = new Vp8Descriptor();
 
@@ -255,6 +269,18 @@ describe('VP8 payload descriptor', () => {
     setVp8PictureId(q, 12, d, 0x7fff);
     parseVp8Descriptor(q, 12, q.length - 12, d);
     expect(d.pictureId).toBe(0x7fff);
+  });
+
+  it('reads the frame size of a keyframe (after any descriptor extension), nothing from other packets', () => {
+    const plain = buildRtp({ payload: vp8Payload({ start: true, keyframe: true, width: 1280, height: 720 }) });
+    const ext = buildRtp({ ext: oneByteExt([[3, [1, 2]]]), payload: vp8Payload({ start: true, keyframe: true, pictureId: 300, tl0: 4, tid: 1, width: 320, height: 180 }), padding: 3 });
+    expect(vp8KeyframeSize(plain, plain.length)).toBe(1280 * 65536 + 720);
+    expect(vp8KeyframeSize(ext, ext.length)).toBe(320 * 65536 + 180);
+    const inter = buildRtp({ payload: vp8Payload({ start: true, keyframe: false }) });
+    const cont = buildRtp({ payload: vp8Payload({ start: false, keyframe: true, width: 640, height: 360 }) });
+    const noStartCode = buildRtp({ payload: [0x10, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] });
+    const short = buildRtp({ payload: vp8Payload({ start: true, keyframe: true, size: 8 }) });
+    for (const p of [inter, cont, noStartCode, short]) expect(vp8KeyframeSize(p, p.length)).toBe(-1);
   });
 
   it('rejects a descriptor truncated inside its extension fields', () => {

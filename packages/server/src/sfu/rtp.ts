@@ -213,6 +213,22 @@ export function removeRtpExtension(buf: Uint8Array, len: number, id: number): bo
   return true;
 }
 
+/**
+ * True when the data of a {@link findRtpExtension} result equals the ASCII string `value` (a MID or rid, RFC 8852:
+ * compared in place, without decoding a string).
+ */
+export function rtpExtensionEquals(buf: Uint8Array, found: number, value: string): boolean {
+  if (found < 0) return false;
+  const off = found >>> 8;
+  const len = found & 0xff;
+  // Senders may pad a short value with zero bytes (RFC 8852 §3.3 forbids it, but it costs nothing to accept).
+  let end = off + len;
+  while (end > off && buf[end - 1] === 0) end--;
+  if (end - off !== value.length) return false;
+  for (let i = 0; i < value.length; i++) if (buf[off + i] !== value.charCodeAt(i)) return false;
+  return true;
+}
+
 /** Reads a 16-bit big-endian value at `off` (e.g. the transport-wide sequence number extension). */
 export function readU16(buf: Uint8Array, off: number): number {
   return (buf[off]! << 8) | buf[off + 1]!;
@@ -362,6 +378,36 @@ export function isVp8Keyframe(buf: Uint8Array, len: number): boolean {
     if ((x & 0x30) !== 0) p++;
   }
   return p < end && (buf[p]! & 0x01) === 0;
+}
+
+/**
+ * The frame size of a VP8 keyframe's first packet (RFC 6386 §9.1: 3-byte frame tag, start code 9d 01 2a, then
+ * 14-bit width and height, little-endian, under 2 scaling bits), as `width * 65536 + height`; -1 when the packet
+ * does not start a keyframe or is too short.
+ */
+export function vp8KeyframeSize(buf: Uint8Array, len: number): number {
+  const hl = rtpHeaderLength(buf, len);
+  if (hl < 0) return -1;
+  const end = len - rtpPaddingLength(buf, len);
+  let p = hl;
+  if (p >= end) return -1;
+  const b0 = buf[p++]!;
+  if ((b0 & 0x10) === 0 || (b0 & 0x07) !== 0) return -1;
+  if ((b0 & 0x80) !== 0) {
+    if (p >= end) return -1;
+    const x = buf[p++]!;
+    if ((x & 0x80) !== 0) {
+      if (p >= end) return -1;
+      p += (buf[p]! & 0x80) !== 0 ? 2 : 1;
+    }
+    if ((x & 0x40) !== 0) p++;
+    if ((x & 0x30) !== 0) p++;
+  }
+  if (p + 10 > end || (buf[p]! & 0x01) !== 0) return -1;
+  if (buf[p + 3] !== 0x9d || buf[p + 4] !== 0x01 || buf[p + 5] !== 0x2a) return -1;
+  const width = (buf[p + 6]! | (buf[p + 7]! << 8)) & 0x3fff;
+  const height = (buf[p + 8]! | (buf[p + 9]! << 8)) & 0x3fff;
+  return width * 65536 + height;
 }
 
 /** Rewrites the picture id in place, keeping its width (7 or 15 bits). `payloadOff` is the RTP payload start. */

@@ -131,6 +131,60 @@ describe('mungePublisherOffer', () => {
   });
 });
 
+/** The same offer with the camera simulcast as Chrome writes it: rids q/h/f, the rid extensions, no a=ssrc. */
+const CHROME_SIMULCAST_OFFER = CHROME_OFFER.replace(
+  'a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=sendonly\r\na=msid:stream video0',
+  [
+    'a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid',
+    'a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id',
+    'a=extmap:11 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id',
+    'a=sendonly',
+    'a=msid:stream video0',
+  ].join('\r\n'),
+)
+  .replace(/a=ssrc-group:FID 2001 2002\r\n/, '')
+  .replace(/a=ssrc:200[12] [^\r]*\r\n/g, '')
+  .replace('a=fmtp:46 apt=45\r\n', 'a=fmtp:46 apt=45\r\na=rid:q send\r\na=rid:h send\r\na=rid:f send\r\na=simulcast:send q;h;f\r\n');
+
+describe('mungePublisherOffer: simulcast', () => {
+  it('keeps the send rids, the simulcast line and both rid extensions when simulcast is accepted', () => {
+    const { sdp, media } = mungePublisherOffer(CHROME_SIMULCAST_OFFER, { simulcast: true });
+    const video = sdp.slice(sdp.indexOf('m=video'));
+    for (const line of ['a=rid:q send', 'a=rid:h send', 'a=rid:f send', 'a=simulcast:send q;h;f', `a=extmap:10 ${RtpExtensionUri.RID}`, `a=extmap:11 ${RtpExtensionUri.REPAIRED_RID}`])
+      expect(video).toContain(`${line}\r\n`);
+    expect(video).toContain('m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n'); // RTX stays: layers name their RTX by repaired rid
+    expect(media[1]).toMatchObject({ kind: 'video', ssrc: 0, rtxSsrc: 0, rtxPayloadType: 97, rids: ['q', 'h', 'f'], ridId: 10, repairedRidId: 11, midId: 4 });
+  });
+
+  it("gives the simulcast track the publisher's CNAME from its other track (layers announce no SSRC)", () => {
+    const { media } = mungePublisherOffer(CHROME_SIMULCAST_OFFER, { simulcast: true });
+    expect(media.map((m) => m.cname)).toEqual(['pubcname', 'pubcname']);
+  });
+
+  it('removes rids, the simulcast line and the rid extensions when simulcast is not accepted (the default)', () => {
+    const { sdp, media } = mungePublisherOffer(CHROME_SIMULCAST_OFFER);
+    for (const gone of ['a=rid:', 'a=simulcast:', RtpExtensionUri.RID, RtpExtensionUri.REPAIRED_RID]) expect(sdp).not.toContain(gone);
+    expect(media[1]).toMatchObject({ ssrc: 0, rids: [] });
+  });
+
+  it('accepts no simulcast without the rid extension, nor on audio, and keeps only rids both declared and listed', () => {
+    const noRidExt = mungePublisherOffer(CHROME_SIMULCAST_OFFER.replace(/a=extmap:10 [^\r]*\r\n/, ''), { simulcast: true });
+    expect(noRidExt.media[1]!.rids).toEqual([]);
+    expect(noRidExt.sdp).not.toContain('a=simulcast');
+    const odd = CHROME_SIMULCAST_OFFER.replace('a=rid:h send', 'a=rid:h recv').replace('a=rid:f send', 'a=rid:f send pt=96;max-width=1280').replace('a=simulcast:send q;h;f', 'a=simulcast:send q,x;h;~f;zz');
+    const r = mungePublisherOffer(odd, { simulcast: true });
+    expect(r.media[1]!.rids).toEqual(['q', 'f']);
+    expect(r.sdp).toContain('a=simulcast:send q;f\r\n');
+    expect(r.sdp).toContain('a=rid:f send\r\n'); // restrictions dropped: they may name payload types we removed
+    expect(r.sdp).not.toContain('a=rid:h');
+    expect(r.media[0]!.rids).toEqual([]);
+  });
+
+  it('leaves a non-simulcast offer as it was', () => {
+    expect(mungePublisherOffer(CHROME_OFFER, { simulcast: true })).toEqual(mungePublisherOffer(CHROME_OFFER));
+  });
+});
+
 describe('announceAddress', () => {
   it('rewrites host candidates and connection lines to the announced address, listing duplicates once', () => {
     const sdp = [

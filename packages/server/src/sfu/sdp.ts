@@ -12,9 +12,17 @@ export const RtpExtensionUri = {
   AUDIO_LEVEL: 'urn:ietf:params:rtp-hdrext:ssrc-audio-level',
   /** BUNDLE demultiplexing by MID. */
   MID: 'urn:ietf:params:rtp-hdrext:sdes:mid',
+  /** Simulcast: the rid of a layer's packets (RFC 8852), which tells the layer of an SSRC the SDP does not list. */
+  RID: 'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id',
+  /** Simulcast: the rid a retransmission (RTX) stream repairs (RFC 8852). */
+  REPAIRED_RID: 'urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id',
 } as const;
 
+/** Extensions only kept in a section whose simulcast we accept. */
+const SIMULCAST_EXTENSIONS: ReadonlySet<string> = new Set<string>([RtpExtensionUri.RID, RtpExtensionUri.REPAIRED_RID]);
 const PUBLISHER_EXTENSIONS: ReadonlySet<string> = new Set<string>(Object.values(RtpExtensionUri));
+/** A rid we accept (RFC 8851 allows alphanumerics, '-' and '_'); short, as it travels in a one-byte extension. */
+const RID = /^[A-Za-z0-9_-]{1,16}$/;
 /** RTCP feedback we honour from publishers: NACK (we NACK and retransmit), PLI/FIR, transport-cc (we send it). */
 const PUBLISHER_FEEDBACK: ReadonlySet<string> = new Set(['nack', 'nack pli', 'ccm fir', 'transport-cc']);
 /**
@@ -58,6 +66,15 @@ export interface PublishedMedia {
   audioLevelId: number;
   /** Extension id of the MID (BUNDLE demultiplexing of SSRCs the SDP does not list), or -1. */
   midId: number;
+  /**
+   * Simulcast: the rids of the layers the publisher sends (`a=rid:<id> send`, in `a=simulcast:send` order, which
+   * browsers write lowest layer first). Absent or empty: one stream, known by its SSRC.
+   */
+  rids?: readonly string[];
+  /** Extension id of the rid (RTP stream id), or -1/absent. */
+  ridId?: number;
+  /** Extension id of the repaired rid (the layer an RTX stream repairs), or -1/absent. */
+  repairedRidId?: number;
   /** Whether the publisher accepts generic NACK. */
   nack: boolean;
   /** Direction attribute of the m-section, from the offerer's side. */
@@ -98,16 +115,28 @@ function attr(line: string, name: string): string | undefined {
   return line.startsWith(prefix) ? line.slice(prefix.length) : undefined;
 }
 
+/** Options of {@link mungePublisherOffer}. */
+export interface PublisherOfferOptions {
+  /**
+   * Accept simulcast (`a=rid` / `a=simulcast:send` and the rid header extensions). Only when the transport
+   * delivers packets of SSRCs the SDP does not list (the native one routes them by MID): browsers announce no
+   * SSRC for simulcast layers. Default false: the lines are removed and the browser sends one encoding.
+   */
+  simulcast?: boolean;
+}
+
 /**
  * Keeps, per audio/video m-section, only the codec we serve (VP8 / Opus) and its RTX, the header extensions we
  * act on and the RTCP feedback we honour, and reads what the SFU needs to forward each published track.
  * Sections with nothing we serve are marked inactive (port 0 is not used: the answer must keep the BUNDLE).
+ * With `simulcast`, a video section's send rids are kept (`a=rid:<id> send`, `a=simulcast:send`) and listed in
+ * its `rids`.
  * @example
- *   const { sdp, media } = mungePublisherOffer(offerFromBrowser);
+ *   const { sdp, media } = mungePublisherOffer(offerFromBrowser, { simulcast: true });
  *   pc.setRemoteDescription(sdp, 'offer');
  */
-export function mungePublisherOffer(offer: string): MungedOffer {
-  return mungeOffer(offer, PUBLISHER_EXTENSIONS, PUBLISHER_FEEDBACK);
+export function mungePublisherOffer(offer: string, options: PublisherOfferOptions = {}): MungedOffer {
+  return mungeOffer(offer, PUBLISHER_EXTENSIONS, PUBLISHER_FEEDBACK, options.simulcast === true);
 }
 
 /**
@@ -116,10 +145,34 @@ export function mungePublisherOffer(offer: string): MungedOffer {
  * subscriber chose for the codec and its RTX.
  */
 export function mungeSubscriberOffer(offer: string): MungedOffer {
-  return mungeOffer(offer, SUBSCRIBER_EXTENSIONS, SUBSCRIBER_FEEDBACK);
+  return mungeOffer(offer, SUBSCRIBER_EXTENSIONS, SUBSCRIBER_FEEDBACK, false);
 }
 
-function mungeOffer(offer: string, extensions: ReadonlySet<string>, feedback: ReadonlySet<string>): MungedOffer {
+/**
+ * The send rids of a section's `a=simulcast` line whose `a=rid:<id> send` lines exist, in the line's order
+ * (RFC 8853 §5.1: `;` separates streams, `,` alternatives, of which we take the first; `~` marks a paused one).
+ */
+function simulcastSendRids(lines: readonly string[]): string[] {
+  const line = lines.map((l) => attr(l, 'simulcast')).find((v) => v !== undefined);
+  if (line === undefined) return [];
+  const parts = line.trim().split(/\s+/);
+  const i = parts.indexOf('send');
+  if (i < 0 || parts[i + 1] === undefined) return [];
+  const declared = new Set<string>();
+  for (const l of lines) {
+    const r = attr(l, 'rid');
+    const m = r === undefined ? null : /^(\S+) send(?: |$)/.exec(r);
+    if (m) declared.add(m[1]!);
+  }
+  const rids: string[] = [];
+  for (const stream of parts[i + 1]!.split(';')) {
+    const rid = stream.split(',')[0]!.replace(/^~/, '');
+    if (RID.test(rid) && declared.has(rid) && !rids.includes(rid)) rids.push(rid);
+  }
+  return rids;
+}
+
+function mungeOffer(offer: string, extensions: ReadonlySet<string>, feedback: ReadonlySet<string>, simulcast: boolean): MungedOffer {
   const { session, sections } = splitSections(offer);
   const media: PublishedMedia[] = [];
   const out: string[] = [...session];
@@ -181,6 +234,9 @@ function mungeOffer(offer: string, extensions: ReadonlySet<string>, feedback: Re
     if (rtxPt >= 0) keep.add(rtxPt);
 
     const mid = s.lines.map((l) => attr(l, 'mid')).find((v) => v !== undefined) ?? '';
+    // Simulcast needs the rid extension: a layer's SSRC is learnt from it.
+    let rids = simulcast && kind === 'video' && pt >= 0 ? simulcastSendRids(s.lines) : [];
+    if (!s.lines.some((l) => /^a=extmap:\d+(?:\/\S+)? (\S+)/.exec(l)?.[1] === RtpExtensionUri.RID)) rids = [];
     const info: PublishedMedia = {
       mid,
       kind,
@@ -196,6 +252,9 @@ function mungeOffer(offer: string, extensions: ReadonlySet<string>, feedback: Re
       transportCcId: -1,
       audioLevelId: -1,
       midId: -1,
+      rids,
+      ridId: -1,
+      repairedRidId: -1,
       nack: false,
       direction: 'sendrecv',
       disabled: m[2] === '0',
@@ -206,10 +265,13 @@ function mungeOffer(offer: string, extensions: ReadonlySet<string>, feedback: Re
       if (ext !== undefined) {
         const em = /^(\d+)(?:\/\S+)? (\S+)/.exec(ext);
         if (!em || !extensions.has(em[2]!)) continue;
+        if (SIMULCAST_EXTENSIONS.has(em[2]!) && rids.length === 0) continue;
         const id = Number(em[1]);
         if (em[2] === RtpExtensionUri.TRANSPORT_CC) info.transportCcId = id;
         if (em[2] === RtpExtensionUri.AUDIO_LEVEL) info.audioLevelId = id;
         if (em[2] === RtpExtensionUri.MID) info.midId = id;
+        if (em[2] === RtpExtensionUri.RID) info.ridId = id;
+        if (em[2] === RtpExtensionUri.REPAIRED_RID) info.repairedRidId = id;
         kept.push(l);
         continue;
       }
@@ -241,8 +303,18 @@ function mungeOffer(offer: string, extensions: ReadonlySet<string>, feedback: Re
         kept.push(l);
         continue;
       }
-      // Simulcast (rid) is not served yet: without it the browser sends one encoding with a=ssrc lines.
-      if (attr(l, 'rid') !== undefined || attr(l, 'simulcast') !== undefined) continue;
+      // Simulcast we accept: the send rids, without restrictions (they could name payload types removed above).
+      // Otherwise none: the browser then sends one encoding (the first), with a=ssrc lines.
+      const rid = attr(l, 'rid');
+      if (rid !== undefined) {
+        const id = rid.split(' ')[0]!;
+        if (rids.includes(id)) kept.push(`a=rid:${id} send`);
+        continue;
+      }
+      if (attr(l, 'simulcast') !== undefined) {
+        if (rids.length > 0) kept.push(`a=simulcast:send ${rids.join(';')}`);
+        continue;
+      }
       if (l === 'a=sendonly' || l === 'a=recvonly' || l === 'a=sendrecv' || l === 'a=inactive') {
         info.direction = l.slice(2) as PublishedMedia['direction'];
         if (pt < 0 && l !== 'a=inactive') {
@@ -253,8 +325,9 @@ function mungeOffer(offer: string, extensions: ReadonlySet<string>, feedback: Re
       kept.push(l);
     }
     info.cname = cnames.get(info.ssrc) ?? '';
-    if (info.ssrc !== 0 && info.rtxSsrc === 0 && rtxPt >= 0) {
-      // RTX offered without an FID group: we cannot tell its SSRC, so do not accept RTX.
+    if (info.ssrc !== 0 && info.rtxSsrc === 0 && rtxPt >= 0 && rids.length === 0) {
+      // RTX offered without an FID group: we cannot tell its SSRC, so do not accept RTX. (Simulcast layers name
+      // theirs with the repaired-rid extension.)
       const i = kept.findIndex((l) => l.startsWith(`a=rtpmap:${rtxPt} `));
       if (i >= 0) {
         kept[0] = kept[0]!.replace(new RegExp(` ${rtxPt}(?= |$)`), '');
@@ -265,6 +338,9 @@ function mungeOffer(offer: string, extensions: ReadonlySet<string>, feedback: Re
     out.push(...kept);
     if (pt >= 0) media.push(info);
   }
+  // Browsers announce no SSRC (hence no CNAME) for simulcast layers: the publisher's CNAME is the other tracks'.
+  const cname = media.find((m) => m.cname !== '')?.cname ?? '';
+  for (const m of media) if (m.cname === '') m.cname = cname;
   return { sdp: out.join('\r\n') + '\r\n', media };
 }
 

@@ -404,29 +404,37 @@ describe.skipIf(!hasChromium)('Publisher in Chromium', () => {
     expect(r.classes).not.toContain('OT_mirrored');
   }, 20_000);
 
-  it('_attach(pc, { simulcast: true }) offers three camera layers (q/h/f), never for a screen', async () => {
+  it('_attach(pc, { simulcast: true }) offers three camera layers (q/h/f), two (h/f) from 480 px, none for a screen or a camera under 480 px', async () => {
     const r = await page.evaluate(async () => {
       const { ConveneMedia: M } = window as unknown as W;
       const cam = M.initPublisher(undefined, { resolution: '1280x720' });
       const screen = M.initPublisher(undefined, { videoSource: 'screen', audioSource: null });
-      await Promise.all([cam._whenReady(), screen._whenReady()]);
+      const small = M.initPublisher(undefined, { resolution: '320x240' });
+      const vga = M.initPublisher(undefined, { resolution: '640x480' });
+      await Promise.all([cam._whenReady(), screen._whenReady(), small._whenReady(), vga._whenReady()]);
       const pc1 = new RTCPeerConnection();
       const pc2 = new RTCPeerConnection();
+      const pc3 = new RTCPeerConnection();
+      const pc4 = new RTCPeerConnection();
       const t1 = cam._attach(pc1, { simulcast: true });
       const t2 = screen._attach(pc2, { simulcast: true });
+      const t3 = small._attach(pc3, { simulcast: true });
+      const t4 = vga._attach(pc4, { simulcast: true });
       const offer = await pc1.createOffer();
       const r = {
         rids: t1.video!.sender.getParameters().encodings.map((e) => e.rid),
         scale: t1.video!.sender.getParameters().encodings.map((e) => e.scaleResolutionDownBy),
         sdp: /a=simulcast:send q;h;f/.test(offer.sdp!),
         screen: t2.video!.sender.getParameters().encodings.length,
+        small: t3.video!.sender.getParameters().encodings.length,
+        vga: t4.video!.sender.getParameters().encodings.map((e) => [e.rid, e.scaleResolutionDownBy]),
         hint: screen.getVideoSource().track!.contentHint,
       };
-      pc1.close();
-      pc2.close();
+      for (const pc of [pc1, pc2, pc3, pc4]) pc.close();
+      for (const p of [cam, screen, small, vga]) p.destroy();
       return r;
     });
-    expect(r).toEqual({ rids: ['q', 'h', 'f'], scale: [4, 2, 1], sdp: true, screen: 1, hint: 'detail' });
+    expect(r).toEqual({ rids: ['q', 'h', 'f'], scale: [4, 2, 1], sdp: true, screen: 1, small: 1, vga: [['h', 2], ['f', 1]], hint: 'detail' });
   }, 20_000);
 
   it("audioSource 'screen' takes audio from the share, never from the microphone", async () => {

@@ -44,9 +44,22 @@ export interface PublisherTransceivers {
 
 /** Options of `_attach()`. */
 export interface AttachOptions {
-  /** Send three camera layers (rid q/h/f at 1/4, 1/2 and full size) for an SFU that selects per subscriber. Never for screens. */
+  /**
+   * The SFU accepts simulcast: send the camera as layers (rid q/h/f at 1/4, 1/2 and full size), which it selects
+   * per subscriber. Only cameras whose shorter side is at least {@link SIMULCAST_MIN_HEIGHT} pixels: a screen
+   * wants its full detail, and the layers of a small capture would be too small to be worth their bits.
+   */
   simulcast?: boolean;
 }
+
+/** A camera whose shorter side is below this sends one encoding even when the SFU accepts simulcast. */
+export const SIMULCAST_MIN_HEIGHT = 480;
+/**
+ * Three layers from this shorter side up; two (h, f) below it. Chromium sends at most two layers of a capture
+ * under 960x540 (its simulcast layer limits) and drops the last encodings: with q/h/f a 640x480 camera would
+ * send q and h only, and no subscriber would ever get the full size (measured, Chromium 156).
+ */
+const THREE_LAYERS_MIN_HEIGHT = 540;
 
 /** Simulcast layers, lowest first (the order SFUs expect). */
 const SIMULCAST_LAYERS: RTCRtpEncodingParameters[] = [
@@ -510,10 +523,25 @@ export class Publisher extends EventDispatcher<PublisherEvents> {
       ? pc.addTransceiver(c.audio, { direction: 'sendonly', streams, ...(audioBitrate ? { sendEncodings: [{ maxBitrate: audioBitrate }] } : {}) })
       : null;
     if (c.video && c.videoType === 'screen') c.video.contentHint = 'detail';
-    const simulcast = options.simulcast === true && c.videoType !== 'screen';
-    const video = c.video ? pc.addTransceiver(c.video, { direction: 'sendonly', streams, ...(simulcast ? { sendEncodings: SIMULCAST_LAYERS } : {}) }) : null;
+    const layers = options.simulcast === true ? this.#simulcastLayers() : null;
+    const video = c.video ? pc.addTransceiver(c.video, { direction: 'sendonly', streams, ...(layers ? { sendEncodings: layers } : {}) }) : null;
     this.#transceivers = { audio, video };
     return this.#transceivers;
+  }
+
+  /**
+   * The simulcast encodings for the capture, or null for one encoding: layers only for a camera (the rule OpenTok
+   * applies: none for screens or small captures), judged by its shorter side so a portrait camera counts like a
+   * landscape one; three from 540 px, two (half and full size) from 480 px.
+   */
+  #simulcastLayers(): RTCRtpEncodingParameters[] | null {
+    const c = this.#capture;
+    if (!c?.video || c.videoType !== 'camera') return null;
+    const settings = c.video.getSettings();
+    const shorter = Math.min(this.#dims.width || settings.width || 0, this.#dims.height || settings.height || 0);
+    if (shorter >= THREE_LAYERS_MIN_HEIGHT) return SIMULCAST_LAYERS.map((e) => ({ ...e }));
+    if (shorter >= SIMULCAST_MIN_HEIGHT) return SIMULCAST_LAYERS.slice(1).map((e) => ({ ...e }));
+    return null;
   }
 
   /** Forget the peer connection(s) (the Session closes them). */
@@ -525,16 +553,18 @@ export class Publisher extends EventDispatcher<PublisherEvents> {
 
   /**
    * Relayed sessions: add the captured tracks (sendonly) to the peer connection toward one subscriber,
-   * before its offer. `wants` says which kinds that subscriber receives now.
+   * before its offer. `wants` says which kinds that subscriber receives now. Also a routed stream's new
+   * connection while it moves (see `_promoteRelay`), which simulcasts as `_attach` does.
    */
-  _attachRelay(subscriberId: string, connectionId: string, pc: RTCPeerConnection, wants: { audio: boolean; video: boolean }): void {
+  _attachRelay(subscriberId: string, connectionId: string, pc: RTCPeerConnection, wants: { audio: boolean; video: boolean }, options: AttachOptions = {}): void {
     const c = this.#requireCapture();
     const streams = [c.stream];
     const audioBitrate = this.#props.audioBitrate;
     const audio = c.audio
       ? pc.addTransceiver(wants.audio ? c.audio : 'audio', { direction: 'sendonly', streams, ...(audioBitrate ? { sendEncodings: [{ maxBitrate: audioBitrate }] } : {}) })
       : null;
-    const video = c.video ? pc.addTransceiver(wants.video ? c.video : 'video', { direction: 'sendonly', streams }) : null;
+    const layers = options.simulcast === true ? this.#simulcastLayers() : null;
+    const video = c.video ? pc.addTransceiver(wants.video ? c.video : 'video', { direction: 'sendonly', streams, ...(layers ? { sendEncodings: layers } : {}) }) : null;
     this.#relays.set(subscriberId, { pc, connectionId, transceivers: { audio, video }, off: { audio: !wants.audio, video: !wants.video } });
   }
 

@@ -85,6 +85,9 @@ export interface Vp8Options {
   layerSync?: boolean;
   keyIdx?: number;
   size?: number;
+  /** Frame size written after a keyframe's start code (RFC 6386 §9.1), when given. */
+  width?: number;
+  height?: number;
 }
 
 /** Builds a VP8 RTP payload: descriptor, then a payload header whose P bit says key/inter frame, then filler. */
@@ -109,6 +112,7 @@ export function vp8Payload(o: Vp8Options): number[] {
   // VP8 payload header: size0|H|ver|P ; P=0 for keyframes. Keyframes carry the start code 9d 01 2a.
   out.push(o.keyframe ? 0x10 : 0x11, 0x00, 0x00);
   if (o.keyframe) out.push(0x9d, 0x01, 0x2a);
+  if (o.keyframe && o.width !== undefined && o.height !== undefined) out.push(o.width & 0xff, (o.width >> 8) & 0x3f, o.height & 0xff, (o.height >> 8) & 0x3f);
   for (let i = out.length; i < (o.size ?? 20); i++) out.push(i & 0xff);
   return out;
 }
