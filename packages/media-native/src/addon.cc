@@ -45,6 +45,17 @@ bool GetBytes(napi_env env, napi_value v, uint8_t** data, size_t* len) {
   return true;
 }
 
+// A connection id: a Number that is an integer in 1..2^32-1. Anything else names no connection (ToUint32, as
+// napi_get_value_uint32 does it, would turn 2**32 + 1 or 1.5 into connection 1).
+inline bool GetId(napi_env env, napi_value v, uint32_t* id) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 1 && d <= 4294967295.0)) return false;  // NaN fails too
+  const auto u = static_cast<uint32_t>(d);
+  if (static_cast<double>(u) != d) return false;
+  *id = u;
+  return true;
+}
+
 Endpoint* Unwrap(napi_env env, napi_callback_info info, size_t* argc, napi_value* argv) {
   napi_value self;
   void* ptr = nullptr;
@@ -66,7 +77,7 @@ napi_value Send(napi_env env, napi_callback_info info) {
   uint32_t id;
   uint8_t* bytes;
   size_t len;
-  if (argc >= 2 && napi_get_value_uint32(env, argv[0], &id) == napi_ok && GetBytes(env, argv[1], &bytes, &len)) {
+  if (argc >= 2 && GetId(env, argv[0], &id) && GetBytes(env, argv[1], &bytes, &len)) {
     ok = static_cast<Endpoint*>(data)->Send(id, bytes, len);
   }
   napi_value result;
@@ -89,7 +100,9 @@ napi_value New(napi_env env, napi_callback_info info) {
 
   Endpoint::Options o;
   napi_value v, onPacket, onEvent, recvBuffer;
-  if (!GetProperty(env, opts, "ip", &v, &t) || t != napi_string || !GetString(env, v, &o.ip)) return Throw(env, true, "options.ip must be a string");
+  if (!GetProperty(env, opts, "ip", &v, &t) || t != napi_string || !GetString(env, v, &o.ip) || o.ip.find('\0') != std::string::npos) {
+    return Throw(env, true, "options.ip must be a string");
+  }
   double port = 0;
   if (!GetProperty(env, opts, "port", &v, &t) || t != napi_number || napi_get_value_double(env, v, &port) != napi_ok || !(port >= 0 && port <= 65535) ||
       std::floor(port) != port) {
@@ -190,7 +203,7 @@ napi_value CloseConnection(napi_env env, napi_callback_info info) {
   Endpoint* ep = Unwrap(env, info, &argc, argv);
   if (ep == nullptr) return nullptr;
   uint32_t id;
-  if (argc >= 1 && napi_get_value_uint32(env, argv[0], &id) == napi_ok) ep->CloseConnection(id);
+  if (argc >= 1 && GetId(env, argv[0], &id)) ep->CloseConnection(id);
   return nullptr;
 }
 
@@ -233,7 +246,7 @@ napi_value GetStats(napi_env env, napi_callback_info info) {
   if (ep == nullptr) return nullptr;
   uint32_t id;
   const Connection* c = nullptr;
-  if (argc >= 1 && napi_get_value_uint32(env, argv[0], &id) == napi_ok) c = ep->Get(id);
+  if (argc >= 1 && GetId(env, argv[0], &id)) c = ep->Get(id);
   napi_value result;
   if (c == nullptr) {
     napi_get_undefined(env, &result);

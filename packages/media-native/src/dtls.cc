@@ -154,6 +154,66 @@ int DtlsGcmOpen(const DtlsGcmKeys& keys, const uint8_t* rec, size_t len, uint8_t
   return ok ? static_cast<int>(plainLen) : -1;
 }
 
+namespace {
+
+// Smallest valid epoch-1 record body for the negotiated cipher (or the largest AEAD overhead when none yet).
+size_t MinProtectedRecord(const SSL* ssl) {
+  constexpr size_t kGcmOverhead = 8 + 16;  // explicit nonce + tag
+  const SSL_CIPHER* cipher = ssl != nullptr ? SSL_get_current_cipher(ssl) : nullptr;
+  if (cipher == nullptr) return kGcmOverhead;
+  if (SSL_CIPHER_is_aead(cipher)) {
+    const int nid = SSL_CIPHER_get_cipher_nid(cipher);
+    return nid == NID_chacha20_poly1305 ? 16 : kGcmOverhead;
+  }
+  // CBC: explicit IV, then MAC and at least one byte of padding, in whole blocks.
+  const EVP_MD* mac = EVP_get_digestbynid(SSL_CIPHER_get_digest_nid(cipher));
+  const size_t macLen = mac != nullptr ? static_cast<size_t>(EVP_MD_get_size(mac)) : 20;
+  return 16 + ((macLen + 1 + 15) / 16) * 16;
+}
+
+}  // namespace
+
+bool DtlsDatagramPlausible(const SSL* ssl, const uint8_t* data, size_t len, int* epoch1Records) {
+  constexpr size_t kHeader = 13;
+  constexpr size_t kHandshakeHeader = 12;
+  if (len < kHeader) return false;
+  size_t minProtected = 0;  // computed on the first epoch-1 record
+  int epoch1 = 0;
+  size_t off = 0;
+  while (off < len) {
+    if (len - off < kHeader) return false;
+    const uint8_t* rec = data + off;
+    const size_t body = (static_cast<size_t>(rec[11]) << 8) | rec[12];
+    if (body > len - off - kHeader) return false;
+    if (rec[0] < 20 || rec[0] > 23 || rec[1] != 0xfe) return false;
+    const unsigned epoch = (static_cast<unsigned>(rec[3]) << 8) | rec[4];
+    if (epoch > 1) return false;
+    if (epoch == 1) {
+      if (minProtected == 0) minProtected = MinProtectedRecord(ssl);
+      if (body < minProtected) return false;
+      epoch1++;
+    } else if (rec[0] == 22) {
+      // Plaintext handshake fragment(s): the message length OpenSSL would allocate for reassembly.
+      for (size_t p = 0; p < body;) {
+        if (body - p < kHandshakeHeader) return false;
+        const uint8_t* h = rec + kHeader + p;
+        const uint32_t msgLen = (static_cast<uint32_t>(h[1]) << 16) | (static_cast<uint32_t>(h[2]) << 8) | h[3];
+        const size_t fragLen = (static_cast<size_t>(h[9]) << 16) | (static_cast<size_t>(h[10]) << 8) | h[11];
+        if (msgLen > kDtlsMaxHandshakeMessage || fragLen > body - p - kHandshakeHeader) return false;
+        p += kHandshakeHeader + fragLen;
+      }
+    }
+    off += kHeader + body;
+  }
+  if (epoch1Records != nullptr) *epoch1Records = epoch1;
+  return true;
+}
+
+bool DtlsIsClientHello(const uint8_t* data, size_t len) {
+  // record header (13) + handshake header (12): type 22, epoch 0, msg_type 1
+  return len >= 25 && data[0] == 22 && data[1] == 0xfe && data[3] == 0 && data[4] == 0 && data[13] == 1;
+}
+
 const EVP_MD* FingerprintDigest(std::string_view algorithm) {
   auto is = [&](const char* name) { return algorithm.size() == std::strlen(name) && strncasecmp(algorithm.data(), name, algorithm.size()) == 0; };
   if (is("sha-256")) return EVP_sha256();

@@ -66,6 +66,22 @@ bool DtlsDeriveGcmKeys(SSL* ssl, DtlsGcmKeys* client, DtlsGcmKeys* server);
 // plaintext length written to `out` (cap bytes), or -1. `recordLen` receives the record's total length.
 int DtlsGcmOpen(const DtlsGcmKeys& keys, const uint8_t* rec, size_t len, uint8_t* out, size_t cap, size_t* recordLen);
 
+// The largest handshake message we let OpenSSL reassemble. WebRTC's are small (a ClientHello or a one-certificate
+// Certificate is ~0.5-2 KB); OpenSSL's own limit is 100 KB (max_cert_list) for each of up to 10 messages ahead.
+constexpr uint32_t kDtlsMaxHandshakeMessage = 8192;
+
+// Whether every record of a received datagram is one an honest DTLS 1.2 peer could send us: whole records
+// (nothing left over), content type 20..23, DTLS version, epoch 0 or 1 (no renegotiation), epoch-1 records at
+// least as long as the cipher's overhead (explicit nonce and tag; IV, MAC and padding for CBC; the largest AEAD
+// overhead before a cipher is negotiated), and epoch-0 handshake fragments of messages of at most
+// kDtlsMaxHandshakeMessage bytes. `ssl` may be null. `epoch1Records` (optional) receives the number of epoch-1
+// records. OpenSSL 3.0 treats some of these (an epoch-1 AES-GCM record shorter than 24 bytes) as a fatal internal
+// error and sends an alert: one spoofed datagram would kill an established connection.
+bool DtlsDatagramPlausible(const SSL* ssl, const uint8_t* data, size_t len, int* epoch1Records = nullptr);
+
+// Whether a datagram starts with an epoch-0 handshake record carrying a ClientHello (what may create a server SSL).
+bool DtlsIsClientHello(const uint8_t* data, size_t len);
+
 // The digest for an SDP fingerprint algorithm name ("sha-256", "sha-1", "sha-384", "sha-512"; any case), or nullptr.
 const EVP_MD* FingerprintDigest(std::string_view algorithm);
 // Parses "AB:CD:..." (hex pairs separated by ':'; any case) into `out`; true when exactly `expected` bytes.

@@ -357,7 +357,7 @@ uint32_t Endpoint::CreateConnection(const std::string& ufrag, const std::string&
     *error = "endpoint is closed";
     return 0;
   }
-  if (byUfrag_.count(ufrag) != 0) {
+  if (byUfrag_.count(std::string_view(ufrag)) != 0) {
     *error = "localUfrag already in use on this endpoint";
     return 0;
   }
@@ -379,7 +379,7 @@ uint32_t Endpoint::CreateConnection(const std::string& ufrag, const std::string&
     conns_.push_back(c);
   }
   c->id = id;
-  byUfrag_.emplace(c->ufrag, c);
+  byUfrag_.emplace(std::string_view(c->ufrag), c);
   return id;
 }
 
@@ -415,7 +415,7 @@ void Endpoint::Unmap(Connection* c) {
 
 void Endpoint::Destroy(Connection* c) {
   Unmap(c);
-  auto it = byUfrag_.find(c->ufrag);
+  auto it = byUfrag_.find(std::string_view(c->ufrag));
   if (it != byUfrag_.end() && it->second == c) byUfrag_.erase(it);
   conns_[c->id] = nullptr;
   freeIds_.push(c->id);
@@ -470,6 +470,29 @@ void Endpoint::OnPoll(uv_poll_t* handle, int status, int events) {
   ep->EndDispatch();
 }
 
+bool Endpoint::RefreshRecvBuffer() {
+  recvBufferStale_ = false;
+  recvBuffer_ = nullptr;
+  recvBufferLength_ = 0;
+  if (recvBufferRef_ == nullptr) return false;
+  napi_handle_scope scope = nullptr;
+  const bool temporary = !scopeOpen_;
+  if (temporary && napi_open_handle_scope(env_, &scope) != napi_ok) return false;
+  napi_value view = nullptr;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  // A detached buffer reads as length 0 (and no data); a length-tracking view of a resizable one as its length now.
+  if (napi_get_reference_value(env_, recvBufferRef_, &view) == napi_ok && view != nullptr &&
+      napi_get_typedarray_info(env_, view, &type, &length, &data, nullptr, nullptr) == napi_ok && data != nullptr &&
+      (type == napi_uint8_array || type == napi_uint8_clamped_array)) {
+    recvBuffer_ = static_cast<uint8_t*>(data);
+    recvBufferLength_ = length;
+  }
+  if (temporary) napi_close_handle_scope(env_, scope);
+  return recvBuffer_ != nullptr;
+}
+
 void Endpoint::ReadAll() {
   int budget = kRecvBudget;
   while (budget > 0 && !closed_) {
@@ -510,8 +533,8 @@ void Endpoint::HandleStun(uint8_t* data, size_t len, const PeerAddr& from) {
   StunRequest req;
   if (!StunParseBindingRequest(data, len, &req)) return;
   const std::string_view ufrag = StunLocalUfrag(req.username);
-  if (ufrag.empty()) return;
-  auto it = byUfrag_.find(std::string(ufrag));
+  if (ufrag.empty() || ufrag.size() > kMaxUfrag) return;
+  auto it = byUfrag_.find(ufrag);  // no allocation: unknown-ufrag floods cost a parse and a hash
   if (it == byUfrag_.end()) return;
   Connection* c = it->second;
   if (c->state == ConnState::kFailed || c->state == ConnState::kClosed) return;
@@ -599,13 +622,23 @@ void Endpoint::HandleDtls(const uint8_t* data, size_t len, const PeerAddr& from)
   if (it == byAddr_.end()) return;
   Connection* c = it->second;
   if (c->state != ConnState::kIceConnected && c->state != ConnState::kConnected) return;
-  c->lastReceived = Now();
+  if (c->ssl == nullptr && c->handshakeDone) {
+    DtlsAfterRelease(c, data, len);  // parses only what it authenticates (alerts) or counts (handshake records)
+    return;
+  }
+  // Anyone who can spoof the peer's address can send here: give OpenSSL only well-formed records (see dtls.h).
+  int epoch1 = 0;
+  if (!DtlsDatagramPlausible(c->ssl, data, len, &epoch1)) return;
+  if (!c->handshakeDone && epoch1 > 0) {
+    // Until the peer's ChangeCipherSpec is read, OpenSSL keeps each epoch-1 record with a whole read buffer
+    // (~17 KB; up to 100 of them). An honest peer sends one (its Finished) per flight, and rarely retransmits.
+    if (c->earlyEpoch1 + epoch1 > kMaxEarlyEpoch1Records) return;
+    c->earlyEpoch1 = static_cast<uint8_t>(c->earlyEpoch1 + epoch1);
+  }
+  // Consent is refreshed by STUN and SRTP; DTLS only counts while the handshake runs.
+  if (!c->handshakeDone) c->lastReceived = Now();
   if (c->ssl == nullptr) {
-    if (c->handshakeDone) {
-      DtlsAfterRelease(c, data, len);
-      return;
-    }
-    if (c->client) return;
+    if (c->client || !DtlsIsClientHello(data, len)) return;  // a server SSL (~80 KB) only for a ClientHello
     StartDtls(c);
     if (c->ssl == nullptr) return;
   }
@@ -669,13 +702,16 @@ void Endpoint::ReadDtls(Connection* c) {
     const int r = SSL_read(c->ssl, dtlsScratch_, sizeof dtlsScratch_);
     if (r > 0) continue;  // application data: not used by WebRTC media
     const int e = SSL_get_error(c->ssl, r);
-    ERR_clear_error();
     if (e == SSL_ERROR_ZERO_RETURN) {
+      ERR_clear_error();
       PeerClosed(c);
       return;
     }
-    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return;
-    Fail(c, c->alert.empty() ? std::string("dtls-error") : "dtls-alert: " + c->alert);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+      ERR_clear_error();
+      return;
+    }
+    Fail(c, c->alert.empty() ? SslErrorReason() : "dtls-alert: " + c->alert);
     return;
   }
 }
@@ -831,7 +867,9 @@ void Endpoint::HandleMedia(const uint8_t* data, size_t len, const PeerAddr& from
   auto it = byAddr_.find(KeyOf(from));
   if (it == byAddr_.end()) return;
   Connection* c = it->second;
-  if (c->state != ConnState::kConnected || !c->srtpIn || recvBuffer_ == nullptr || len > recvBufferLength_ || len < 8) return;
+  if (c->state != ConnState::kConnected || !c->srtpIn || len < 8) return;
+  if (recvBufferStale_) RefreshRecvBuffer();
+  if (recvBuffer_ == nullptr || len > recvBufferLength_) return;
   std::memcpy(recvBuffer_, data, len);
   const int n = IsRtcp(data) ? c->srtpIn->UnprotectRtcp(recvBuffer_, static_cast<int>(len)) : c->srtpIn->UnprotectRtp(recvBuffer_, static_cast<int>(len));
   if (n < 0) {
@@ -967,6 +1005,7 @@ void Endpoint::Flush() {
 
 void Endpoint::BeginDispatch() {
   depth_++;
+  recvBufferStale_ = true;  // JS ran since the last dispatch
   batching_ = true;
 }
 
@@ -1009,7 +1048,9 @@ void Endpoint::EnsureScope() {
 
 void Endpoint::CallJs(napi_value fn, size_t argc, napi_value* argv) {
   napi_value result;
-  if (napi_call_function(env_, undefined_, fn, argc, argv, &result) == napi_ok) return;
+  const napi_status status = napi_call_function(env_, undefined_, fn, argc, argv, &result);
+  recvBufferStale_ = true;  // the callback may have detached or resized the receive buffer
+  if (status == napi_ok) return;
   bool pending = false;
   napi_is_exception_pending(env_, &pending);
   if (pending) {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <queue>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -68,6 +69,7 @@ struct Connection {
   bool handshakeDone = false;
   bool fpVerified = false;
   bool fpMismatch = false;
+  uint8_t earlyEpoch1 = 0;  // epoch-1 records given to OpenSSL before the handshake completed (see HandleDtls)
   uint8_t fpLen = 0;
   const EVP_MD* fpMd = nullptr;
   uint8_t fp[EVP_MAX_MD_SIZE];
@@ -147,7 +149,9 @@ class Endpoint {
   static constexpr int kSendSlots = 64;
   static constexpr int kSendSlot = 1536;
   static constexpr int kMaxPlain = kSendSlot - kSrtpMaxTrailer;
-  static constexpr int kMaxPaths = 8;
+  static constexpr int kMaxPaths = 8;      // validated addresses per connection (the least recently seen goes)
+  static constexpr size_t kMaxUfrag = 256;  // as createConnection accepts
+  static constexpr int kMaxEarlyEpoch1Records = 8;
   static constexpr uint64_t kPathStaleMs = 8000;
   static constexpr int kTimerMs = 50;
   static constexpr uint64_t kTrimIntervalMs = 1000;
@@ -162,6 +166,7 @@ class Endpoint {
   static void OnEnvCleanup(void* arg);
   void ReleaseJs();
 
+  bool RefreshRecvBuffer();
   void ReadAll();
   void Tick();
   void HandleDatagram(uint8_t* data, size_t len, const PeerAddr& from);
@@ -217,8 +222,11 @@ class Endpoint {
   napi_ref onEventRef_ = nullptr;
   napi_ref recvBufferRef_ = nullptr;
   napi_async_context asyncContext_ = nullptr;
+  // The receive buffer's memory, re-read from the JS view whenever JS may have run since (it can be detached or,
+  // resizable, shrunk): `recvBufferStale_`, set on entry from the event loop and after each callback.
   uint8_t* recvBuffer_ = nullptr;
   size_t recvBufferLength_ = 0;
+  bool recvBufferStale_ = true;
   // Valid while a dispatch scope is open.
   bool scopeOpen_ = false;
   napi_handle_scope handleScope_ = nullptr;
@@ -230,7 +238,8 @@ class Endpoint {
   // Connections.
   std::vector<Connection*> conns_;  // by id; [0] unused
   std::priority_queue<uint32_t, std::vector<uint32_t>, std::greater<uint32_t>> freeIds_;
-  std::unordered_map<std::string, Connection*> byUfrag_;
+  // Keys view each Connection's own `ufrag` (never modified): looking up a received USERNAME allocates nothing.
+  std::unordered_map<std::string_view, Connection*> byUfrag_;
   std::unordered_map<AddrKey, Connection*, AddrKeyHash> byAddr_;
   std::vector<Connection*> graveyard_;
   int depth_ = 0;  // native dispatch depth (poll or timer callback)

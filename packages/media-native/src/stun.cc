@@ -1,9 +1,15 @@
+// SHA1_Init/Update/Final are deprecated in OpenSSL 3.0 but exported by Node: HMAC on them allocates nothing
+// (OpenSSL 3.0's one-shot HMAC() fetches the algorithm and allocates its contexts, ~13 mallocs per call).
+#ifndef OPENSSL_SUPPRESS_DEPRECATED
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+#endif
+
 #include "stun.h"
 
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/sha.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -51,9 +57,28 @@ struct CrcTable {
 };
 const CrcTable kCrc;
 
+// HMAC-SHA1 (RFC 2104) on the stack.
 bool Hmac(std::string_view key, const uint8_t* data, size_t len, uint8_t out[20]) {
-  unsigned int mdLen = 0;
-  return HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()), data, len, out, &mdLen) != nullptr && mdLen == 20;
+  constexpr size_t kBlock = 64;
+  uint8_t k[kBlock] = {0};
+  SHA_CTX ctx;
+  bool ok = true;
+  if (key.size() > kBlock) {  // a key longer than the block is hashed first
+    ok = SHA1_Init(&ctx) == 1 && SHA1_Update(&ctx, key.data(), key.size()) == 1 && SHA1_Final(k, &ctx) == 1;
+  } else {
+    std::memcpy(k, key.data(), key.size());
+  }
+  uint8_t pad[kBlock];
+  uint8_t inner[SHA_DIGEST_LENGTH];
+  for (size_t i = 0; i < kBlock; i++) pad[i] = k[i] ^ 0x36;
+  ok = ok && SHA1_Init(&ctx) == 1 && SHA1_Update(&ctx, pad, kBlock) == 1 && SHA1_Update(&ctx, data, len) == 1 && SHA1_Final(inner, &ctx) == 1;
+  for (size_t i = 0; i < kBlock; i++) pad[i] = k[i] ^ 0x5c;
+  ok = ok && SHA1_Init(&ctx) == 1 && SHA1_Update(&ctx, pad, kBlock) == 1 && SHA1_Update(&ctx, inner, sizeof inner) == 1 && SHA1_Final(out, &ctx) == 1;
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(pad, sizeof pad);
+  OPENSSL_cleanse(inner, sizeof inner);
+  OPENSSL_cleanse(&ctx, sizeof ctx);
+  return ok;
 }
 
 }  // namespace
