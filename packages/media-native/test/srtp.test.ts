@@ -798,3 +798,19 @@ describe.skipIf(!addon)('SRTP (src/srtp.cc)', () => {
     }
   });
 });
+
+describe.skipIf(!addon || process.env.CONVENE_SRTP_EVP !== undefined)('SRTP (src/srtp.cc) without the AES-NI fast path', () => {
+  it('the EVP fallback for AES-GCM (CPUs without AES-NI) passes this whole file too', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const root = fileURLToPath(new URL('../../..', import.meta.url));
+    const vitest = createRequire(import.meta.url).resolve('vitest/vitest.mjs', { paths: [root] });
+    const r = spawnSync(process.execPath, [vitest, 'run', fileURLToPath(import.meta.url)], {
+      cwd: root,
+      env: { ...process.env, CONVENE_SRTP_EVP: '1', NO_COLOR: '1', FORCE_COLOR: '0' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Tests\s+\d+ passed/);
+  }, 90_000);
+});
