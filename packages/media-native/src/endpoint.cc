@@ -427,25 +427,14 @@ void Endpoint::Destroy(Connection* c) {
   }
 }
 
-void Endpoint::Fail(Connection* c, const std::string& reason) {
-  if (c->dead || c->state == ConnState::kFailed || c->state == ConnState::kClosed) return;
-  c->state = ConnState::kFailed;
-  c->srtpIn.reset();
-  c->srtpOut.reset();
-  if (c->ssl != nullptr) {
-    SSL_free(c->ssl);
-    c->ssl = nullptr;
-  }
-  std::string().swap(c->flight);
-  std::string().swap(c->closeRecord);
-  ERR_clear_error();
-  Unmap(c);
-  EmitEvent(c->id, kEventFailed, reason);
-}
+void Endpoint::Fail(Connection* c, const std::string& reason) { End(c, ConnState::kFailed, kEventFailed, reason); }
 
-void Endpoint::PeerClosed(Connection* c) {
+void Endpoint::PeerClosed(Connection* c) { End(c, ConnState::kClosed, kEventClosed, "close_notify"); }
+
+// A connection ends (failed, or closed by the peer): keys and DTLS state go, its addresses stop routing, one event.
+void Endpoint::End(Connection* c, ConnState state, int event, const std::string& detail) {
   if (c->dead || c->state == ConnState::kFailed || c->state == ConnState::kClosed) return;
-  c->state = ConnState::kClosed;
+  c->state = state;
   c->srtpIn.reset();
   c->srtpOut.reset();
   if (c->ssl != nullptr) {
@@ -456,7 +445,7 @@ void Endpoint::PeerClosed(Connection* c) {
   std::string().swap(c->closeRecord);
   ERR_clear_error();
   Unmap(c);
-  EmitEvent(c->id, kEventClosed, "close_notify");
+  EmitEvent(c->id, event, detail);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

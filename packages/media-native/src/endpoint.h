@@ -183,6 +183,7 @@ class Endpoint {
   void HandshakeDone(Connection* c);
   void Fail(Connection* c, const std::string& reason);
   void PeerClosed(Connection* c);
+  void End(Connection* c, ConnState state, int event, const std::string& detail);
   void Unmap(Connection* c);
   void Destroy(Connection* c);
 

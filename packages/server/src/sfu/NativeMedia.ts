@@ -1,43 +1,14 @@
 import { networkInterfaces } from 'node:os';
 import { createRequire } from 'node:module';
+import type { ConnectionStats } from '@convene/media-native';
 import type { NativeLink } from './NativeLink.js';
 
-/** The addon's module (`@convene/media-native`), typed here so the server builds without it. */
-export interface NativeModule {
-  Endpoint: new (options: {
-    ip: string;
-    port: number;
-    recvBuffer: Buffer;
-    onPacket: (connId: number, length: number) => void;
-    onEvent: (connId: number, event: number, detail: string) => void;
-    consentTimeoutMs?: number;
-    dtlsTimeoutMs?: number;
-  }) => NativeEndpoint;
-}
-
+/** The addon's module; its types come from the workspace package (they exist whether or not it was built). */
+export type NativeModule = Pick<typeof import('@convene/media-native'), 'Endpoint'>;
 /** One UDP socket with ICE-lite, DTLS and SRTP for every connection on it (see packages/media-native). */
-export interface NativeEndpoint {
-  readonly port: number;
-  readonly fingerprint: string;
-  createConnection(localUfrag: string, localPwd: string, remoteFingerprintAlgorithm: string, remoteFingerprint: string, dtlsRole: 'server' | 'client'): number;
-  send(connId: number, packet: Uint8Array): boolean;
-  closeConnection(connId: number): void;
-  getStats(connId: number): NativeConnectionStats | undefined;
-  close(): void;
-}
-
+export type NativeEndpoint = InstanceType<NativeModule['Endpoint']>;
 /** Counters of one native connection. */
-export interface NativeConnectionStats {
-  state: 'new' | 'ice-connected' | 'connected' | 'failed' | 'closed';
-  remoteAddress: string;
-  profile: string;
-  packetsReceived: number;
-  bytesReceived: number;
-  packetsSent: number;
-  bytesSent: number;
-  srtpErrors: number;
-  stunRequests: number;
-}
+export type NativeConnectionStats = ConnectionStats;
 
 /** Event codes of the addon's onEvent. */
 export const NativeEvent = { ICE_CONNECTED: 1, PATH_CHANGED: 2, DTLS_CONNECTED: 3, FAILED: 4, CLOSED: 5 } as const;
