@@ -5,7 +5,6 @@
  * waiting for the publisher (time to first frame, DESIGN.md). Unit tests on stub tracks with a manual clock (the
  * moment a transport opens is exact), then integration over real node-datachannel peers on 127.0.0.1.
  */
-import type { Track } from 'node-datachannel';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Consumer } from './Consumer.js';
 import { MediaCounters } from './counters.js';
@@ -17,6 +16,7 @@ import type { PublishedMedia } from './sdp.js';
 import { buildRtp, vp8Payload } from './test-helpers/packets.js';
 import { TestPublisher, TestSubscriber, until } from './test-helpers/clients.js';
 import { TwccRecorder } from './TwccRecorder.js';
+import { stubTrack } from './test-helpers/stubTrack.js';
 
 let cleanup: (() => void) | undefined;
 afterEach(() => {
@@ -79,26 +79,6 @@ const MEDIA: PublishedMedia = {
   disabled: false,
 };
 
-/** A track stub: records what is sent on it, lets the test decide when it opens. */
-function stubTrack() {
-  const sent: Buffer[] = [];
-  let deliver: (b: Buffer) => void = () => {};
-  let open: () => void = () => {};
-  const track = {
-    onMessage(cb: (b: Buffer) => void) {
-      deliver = cb;
-    },
-    onOpen(cb: () => void) {
-      open = cb;
-    },
-    onClosed() {},
-    sendMessageBinary(b: Buffer) {
-      sent.push(Buffer.from(b));
-      return true;
-    },
-  } as unknown as Track;
-  return { track, sent, deliver: (b: Buffer) => deliver(b), open: () => open() };
-}
 
 /** A producer (open) and a consumer of it (created, transport not open yet), on stub tracks and a manual clock. */
 function unitRig() {

@@ -149,11 +149,6 @@ export class NativeLink implements TransportLink {
     this.#recvBySsrc.clear();
   }
 
-  /** Connection counters (ICE/DTLS state, selected address, SRTP errors). */
-  stats(): ReturnType<NativeMedia['endpoint']['getStats']> {
-    return this.#id === 0 ? undefined : this.#media.endpoint.getStats(this.#id);
-  }
-
   /** @internal Sends one packet on this connection (SRTP-protected by the addon). */
   _send(buf: Buffer): boolean {
     return this.#media.endpoint.send(this.#id, buf);
@@ -185,7 +180,7 @@ export class NativeLink implements TransportLink {
   }
 
   /** @internal */
-  _onEvent(event: number, detail: string): void {
+  _onEvent(event: number): void {
     if (this.#closed) return;
     switch (event) {
       case NativeEvent.DTLS_CONNECTED:
@@ -195,7 +190,7 @@ export class NativeLink implements TransportLink {
         this.#onState('connected');
         break;
       case NativeEvent.FAILED:
-        this.#fail(detail);
+        this.#fail();
         break;
       case NativeEvent.CLOSED:
         this.#onState('closed');
@@ -205,7 +200,7 @@ export class NativeLink implements TransportLink {
     }
   }
 
-  #fail(_reason?: string): void {
+  #fail(): void {
     if (this.#closed) return;
     this.#onState('failed');
   }

@@ -51,7 +51,7 @@ export class NativeMedia {
       port,
       recvBuffer: recv,
       onPacket: (id, len) => this.#links.get(id)?._onPacket(recv.subarray(0, len)),
-      onEvent: (id, event, detail) => this.#links.get(id)?._onEvent(event, detail),
+      onEvent: (id, event) => this.#links.get(id)?._onEvent(event),
     });
     this.candidates = hostCandidates(listenIp, announcedAddress).map((ip) => ({ ip, port: this.endpoint.port }));
   }

@@ -2,13 +2,13 @@
  * Unit (synthetic packets, stub track, manual clock): what a video producer can hand a new subscriber from its
  * retransmission buffer — the newest keyframe and everything after it, only when complete, young and short enough.
  */
-import type { Track } from 'node-datachannel';
 import { describe, expect, it } from 'vitest';
 import { MediaCounters } from './counters.js';
 import { Producer } from './Producer.js';
 import type { PublishedMedia } from './sdp.js';
 import { buildRtp, vp8Payload } from './test-helpers/packets.js';
 import { TwccRecorder } from './TwccRecorder.js';
+import { stubTrack } from './test-helpers/stubTrack.js';
 
 const SSRC = 0x1111;
 const MEDIA: PublishedMedia = {
@@ -33,19 +33,7 @@ const MEDIA: PublishedMedia = {
 
 function rig() {
   let t = 10_000;
-  let deliver: (b: Buffer) => void = () => {};
-  const track = {
-    onMessage(cb: (b: Buffer) => void) {
-      deliver = cb;
-    },
-    onOpen(cb: () => void) {
-      cb();
-    },
-    onClosed() {},
-    sendMessageBinary() {
-      return true;
-    },
-  } as unknown as Track;
+  const { track, deliver } = stubTrack(true);
   const producer = new Producer({ media: MEDIA, rtcpSsrc: 1, counters: new MediaCounters(), twcc: new TwccRecorder(), now: () => t, nowUs: () => t * 1000 });
   producer._attachTrack(track);
   producer._setTransportReady();

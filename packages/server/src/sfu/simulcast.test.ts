@@ -4,7 +4,6 @@
  * a Consumer forwards the layer its subscriber's preferences pick and switches on a keyframe of the new layer,
  * the output staying one stream: consecutive sequence numbers, increasing timestamps, continuous VP8 picture ids.
  */
-import type { Track } from 'node-datachannel';
 import { describe, expect, it } from 'vitest';
 import { Consumer } from './Consumer.js';
 import { MediaCounters } from './counters.js';
@@ -27,6 +26,7 @@ import {
 import type { PublishedMedia } from './sdp.js';
 import { buildRtp, oneByteExt, vp8Payload } from './test-helpers/packets.js';
 import { TwccRecorder } from './TwccRecorder.js';
+import { stubTrack } from './test-helpers/stubTrack.js';
 
 const RID_ID = 10;
 const RRID_ID = 11;
@@ -62,25 +62,6 @@ const LAYERS = {
 type Rid = keyof typeof LAYERS;
 const OUT_SSRC = 0xc0de;
 
-function stubTrack() {
-  const sent: Buffer[] = [];
-  let deliver: (b: Buffer) => void = () => {};
-  let open: () => void = () => {};
-  const track = {
-    onMessage(cb: (b: Buffer) => void) {
-      deliver = cb;
-    },
-    onOpen(cb: () => void) {
-      open = cb;
-    },
-    onClosed() {},
-    sendMessageBinary(b: Buffer) {
-      sent.push(Buffer.from(b));
-      return true;
-    },
-  } as unknown as Track;
-  return { track, sent, deliver: (b: Buffer) => deliver(b), open: () => open() };
-}
 
 interface Out {
   seq: number;
